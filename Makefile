@@ -1,0 +1,36 @@
+# The README's two commands: `make demo` and `make test`. Both install what is missing first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= demo-out
+
+.PHONY: demo test lint system-deps clean
+
+system-deps:
+	@bash scripts/system_deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when the package's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,train]'
+	touch $@
+
+install: system-deps $(VENV)/.installed
+
+demo: install
+	@echo "Demo: no trained model is bundled yet, so this converts a bundled tune (ABC -> Tune -> MIDI and clean ABC)."
+	$(BIN)/symbolic convert corpora/fixtures/demo.abc --to abc --out $(DEMO_OUT)
+	$(BIN)/symbolic convert corpora/fixtures/demo.abc --to mid --out $(DEMO_OUT)
+	@echo "Wrote:"; ls -1 $(DEMO_OUT)
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check symbolic tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .ruff_cache

@@ -530,11 +530,13 @@ class _TuneParser:
 
 
 def _strip_comment(line: str) -> str:
-    """Drop a `%` comment, but keep an escaped `\\%`."""
+    """Drop a `%` comment; an escaped `\\%` is a literal percent sign."""
     index = line.find("%")
+    if index < 0:
+        return line
     while index > 0 and line[index - 1] == "\\":
         index = line.find("%", index + 1)
-    return line if index < 0 else line[:index]
+    return (line if index < 0 else line[:index]).replace("\\%", "%")
 
 
 def _bar_kind(text: str) -> str:

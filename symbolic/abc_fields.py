@@ -18,6 +18,7 @@ _MODE_PREFIXES: dict[str, str] = {
 }
 _KEY_ACCIDENTAL = re.compile(r"^(\^\^|\^|__|_|=)([A-Ga-g])$")
 _ALTER = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+_CLEFS = frozenset({"treble", "bass", "alto", "tenor", "perc", "none", "bass3", "alto1", "alto2"})
 _TONIC = re.compile(r"^([A-G])([#b]?)(.*)$")
 
 
@@ -40,6 +41,8 @@ def parse_key(text: str) -> Key:
         return _with_extras(Key("A", "mixolydian"), naturals, rest[1:], explicit)
     if words and words[0].lower() != "none":
         match = _TONIC.match(words[0])
+        if not match and "=" not in words[0] and words[0].lower() not in _CLEFS and words[0].lower() != "exp":
+            raise ValueError(f"bad key K:{text}")
         if match:
             tonic = match.group(1) + match.group(2)
             rest = words[1:]

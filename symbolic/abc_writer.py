@@ -144,7 +144,7 @@ class _BodyWriter:
         ratios = {i: e.duration / self.unit_quarters for i, e in enumerate(body) if type(e) is Note}
         out: list[str] = []
         line: list[str] = []
-        bars_on_line = 0
+        bars_on_line = notes_in_bar = 0
         tuplet_left = 0
         tuplet_scale = Fraction(1)
         previous_group: int | None = None
@@ -185,6 +185,7 @@ class _BodyWriter:
                     line.append(" ")
                 previous_group = self._group_index(body[i].onset)  # type: ignore[union-attr]
                 line.append(text)
+                notes_in_bar += 1
             elif type(element) is Bar:
                 text = element.kind
                 if element.ending:
@@ -197,7 +198,9 @@ class _BodyWriter:
                 if line and not line[-1].endswith(" "):
                     line.append(" ")
                 line.append(text + " ")
-                bars_on_line += 1
+                # Count bars that close some music, so a leading `|:` does not shorten a line.
+                bars_on_line += notes_in_bar > 0
+                notes_in_bar = 0
                 if bars_on_line >= self.bars_per_line and i + 1 < len(body) and not element.ending:
                     out.append("".join(line).rstrip())
                     line, bars_on_line = [], 0

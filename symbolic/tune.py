@@ -7,11 +7,11 @@ numbers (ABC `C` is 60). Spelling is not stored: writers spell pitches in the ke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from types import MappingProxyType
-from typing import Mapping, Union
 
 from symbolic.errors import TuneValueError
 
@@ -27,7 +27,7 @@ BAR_KINDS: tuple[str, ...] = ("|", "||", "|]", "[|", "|:", ":|", "::")
 MAX_ENDING = 9
 
 
-@lru_cache(maxsize=None)
+@cache
 def _signature(fifths: int, extra: tuple[tuple[str, int], ...]) -> Mapping[str, int]:
     sig = {letter: 0 for letter in "CDEFGAB"}
     if fifths > 0:
@@ -255,7 +255,7 @@ class ChordSymbol:
     name: str
 
 
-Element = Union[Note, Bar, KeyChange, MeterChange, PartMark]
+Element = Note | Bar | KeyChange | MeterChange | PartMark
 
 
 @dataclass(frozen=True, slots=True)

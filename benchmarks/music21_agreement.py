@@ -1,0 +1,347 @@
+"""How often does our ABC reader agree with music21's on the melody of the bundled folk tunes?
+
+For a fixed seeded sample of the tunes in music21's folk collections, each tune's own text is read
+by `symbolic.abc_reader.read_tune` and by music21, and the written-order melody is compared: one
+(MIDI pitch of the top note or None for a rest, duration in quarter notes) pair per note, ties not
+merged, grace notes left out, repeats not unfolded.
+
+music21 is run three ways on the same text, because its accidental rule depends on the ABC version
+a file declares: as shipped (no `%abc-2.x` line, so ABC 1.3 rules: an accidental applies to its own
+note only), as ABC 2.1 (`%abc-2.1` prepended: an accidental carries to the end of the bar in every
+octave, the standard's default `%%propagate-accidentals pitch`), and as ABC 2.1 with
+`%%propagate-accidentals octave` (the rule our reader implements). The headline figure is against
+music21 as shipped; the other two name the cause of most disagreements.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/music21_agreement.py            # 400 tunes
+    PYTHONPATH=. .venv/bin/python benchmarks/music21_agreement.py --sample 2000 --report
+    PYTHONPATH=. .venv/bin/python benchmarks/music21_agreement.py --all --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from symbolic.abc_reader import read_tune
+from symbolic.tune import Bar, Note
+
+COLLECTIONS: tuple[str, ...] = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth", "miscFolk")
+DEFAULT_SAMPLE = 400
+DEFAULT_SEED = 20240601
+REPORT_PATH = Path(__file__).parent / "reports" / "music21_disagreements.md"
+
+# Text put before a tune to set music21's accidental rule (it reads the version from the first 100
+# characters, and directives from `%%` lines).
+MODES: dict[str, str] = {
+    "shipped": "",
+    "abc21": "%abc-2.1\n",
+    "abc21_octave": "%abc-2.1\n%%propagate-accidentals octave\n",
+}
+
+Event = tuple[int | None, Fraction]
+Melody = list[Event]
+
+
+@dataclass(frozen=True)
+class CorpusTune:
+    """One tune's own text (from its X: line to the next X:) and where it came from."""
+
+    collection: str
+    file: str
+    reference: str
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.collection}/{self.file} X:{self.reference}"
+
+
+# ----- corpus -----
+def corpus_root() -> Path:
+    import music21  # imported here so that importing this module stays cheap
+
+    return Path(os.path.dirname(music21.__file__)) / "corpus"
+
+
+def read_text(path: Path) -> str:
+    """UTF-8, falling back to Latin-1 as old tunebooks use (the same rule as our file reader)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def split_tunebook(text: str) -> list[tuple[str, str]]:
+    """(reference, text) for each tune of a tunebook. None of the bundled books has a file header
+    with fields (only `%` comments before the first X:), so a tune's text alone is complete."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("X:")]
+    tunes = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        tunes.append((lines[start][2:].strip(), "\n".join(lines[start:end]).rstrip() + "\n"))
+    return tunes
+
+
+def corpus_tunes(root: Path | None = None) -> list[CorpusTune]:
+    """Every tune of the five folk collections, in collection, file and file order."""
+    root = root or corpus_root()
+    tunes: list[CorpusTune] = []
+    for collection in COLLECTIONS:
+        for path in sorted((root / collection).glob("*.abc")):
+            for reference, text in split_tunebook(read_text(path)):
+                tunes.append(CorpusTune(collection, path.name, reference, text))
+    return tunes
+
+
+def sample_tunes(count: int | None, seed: int = DEFAULT_SEED) -> list[CorpusTune]:
+    """A fixed sample across the collections (all tunes when count is None), in corpus order."""
+    tunes = corpus_tunes()
+    if count is None or count >= len(tunes):
+        return tunes
+    chosen = sorted(random.Random(seed).sample(range(len(tunes)), count))
+    return [tunes[i] for i in chosen]
+
+
+# ----- the two readers -----
+def our_melody(text: str) -> tuple[Melody, list[int]]:
+    """The melody, and for each note the number of the bar it is in (1 = before the first bar
+    line), which the report uses to point at the place of a disagreement."""
+    tune = read_tune(text)
+    melody: Melody = []
+    bar_numbers: list[int] = []
+    bars = 1
+    for element in tune.body:
+        if type(element) is Bar:
+            bars += 1
+        elif type(element) is Note:
+            melody.append((element.pitch, element.duration))
+            bar_numbers.append(bars)
+    return melody, bar_numbers
+
+
+def music21_melody(text: str, mode: str = "shipped") -> Melody:
+    """The first part's melody as music21 reads it. Parsing a string never touches music21's
+    on-disk parse cache (only `parseFile` does), so repeated runs time real work."""
+    from music21 import converter, harmony, stream
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # music21 warns about every odd bar; the melody is what counts
+        score = converter.parse(MODES[mode] + text, format="abc")
+    if isinstance(score, stream.Opus):  # a text with an X: line reads as an opus of one score
+        score = score.scores[0]
+    melody: Melody = []
+    for element in score.parts[0].recurse().notesAndRests:
+        # Chord symbols are Chord subclasses in music21; they are not melody.
+        if isinstance(element, harmony.Harmony) or element.duration.isGrace:
+            continue
+        pitch = None if element.isRest else max(p.midi for p in element.pitches)
+        # Tuplet durations are float-ish quarterLengths (0.333...); recover the exact fraction.
+        melody.append((pitch, Fraction(element.quarterLength).limit_denominator(1000)))
+    return melody
+
+
+# ----- comparing -----
+@dataclass
+class Comparison:
+    tune: CorpusTune
+    ours: Melody | None = None
+    bar_numbers: list[int] = field(default_factory=list)
+    theirs: dict[str, Melody] = field(default_factory=dict)
+    our_error: str = ""
+    their_error: str = ""
+    cause: str = ""
+
+    @property
+    def compared(self) -> bool:
+        return self.ours is not None and "shipped" in self.theirs
+
+    def agrees(self, mode: str = "shipped", what: str = "both") -> bool:
+        if not self.compared or mode not in self.theirs:
+            return False
+        assert self.ours is not None
+        theirs = self.theirs[mode]
+        if what == "both":
+            return self.ours == theirs
+        index = 0 if what == "pitch" else 1
+        return [e[index] for e in self.ours] == [e[index] for e in theirs]
+
+
+def compare_tune(tune: CorpusTune, modes: Sequence[str] = tuple(MODES)) -> Comparison:
+    result = Comparison(tune)
+    try:
+        result.ours, result.bar_numbers = our_melody(tune.text)
+    except Exception as error:  # noqa: BLE001 - any failure of ours is a finding to report
+        result.our_error = f"{type(error).__name__}: {error}"
+    for mode in modes:
+        try:
+            result.theirs[mode] = music21_melody(tune.text, mode)
+        except Exception as error:  # noqa: BLE001 - music21 raises many kinds on odd input
+            result.their_error = f"{type(error).__name__}: {error}"
+            break
+    result.cause = classify(result)
+    return result
+
+
+def first_difference(a: Melody, b: Melody) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def merge_split_notes(melody: Melody, target: Melody) -> Melody:
+    """Join runs of same-pitch events of `melody` wherever together they make one event of
+    `target`: music21 splits notes that overflow a bar it re-bars, which is not a reading difference."""
+    merged: Melody = []
+    i = 0
+    for pitch, duration in target:
+        if i >= len(melody):
+            break
+        run_pitch, total, j = melody[i][0], melody[i][1], i + 1
+        while total < duration and j < len(melody) and melody[j][0] == run_pitch:
+            total += melody[j][1]
+            j += 1
+        if (run_pitch, total) == (pitch, duration):
+            merged.append((pitch, duration))
+            i = j
+        else:
+            merged.append(melody[i])
+            i += 1
+    return merged + melody[i:]
+
+
+def classify(c: Comparison) -> str:
+    """A first, mechanical guess at why the two readings differ; the report's hand checks of a
+    few of each class decide who is right."""
+    if c.our_error and c.their_error:
+        return "both fail to read"
+    if c.our_error:
+        return "ours fails to read"
+    if c.their_error:
+        return "music21 fails to read"
+    assert c.ours is not None
+    ours, theirs = c.ours, c.theirs["shipped"]
+    if ours == theirs:
+        return "agree"
+    if ours == c.theirs.get("abc21_octave"):
+        return "accidental carried to the end of the bar (music21 as shipped: ABC 1.3, no carry)"
+    nearest = c.theirs.get("abc21_octave", theirs)
+    if ours == merge_split_notes(nearest, ours):
+        return "music21 splits a note that overflows a bar"
+    same_durations = [e[1] for e in ours] == [e[1] for e in nearest]
+    same_pitches = [e[0] for e in ours] == [e[0] for e in nearest]
+    if same_durations and not same_pitches:
+        return "pitch: other"
+    if same_pitches and not same_durations:
+        return "duration: other"
+    if len(ours) != len(nearest):
+        return "note count differs: other"
+    return "pitch and duration: other"
+
+
+# ----- reporting -----
+def rates(comparisons: Sequence[Comparison], mode: str = "shipped") -> dict[str, float]:
+    compared = [c for c in comparisons if c.compared and mode in c.theirs]
+    n = len(compared) or 1
+    return {what: sum(c.agrees(mode, what) for c in compared) / n for what in ("pitch", "duration", "both")}
+
+
+def describe(c: Comparison, width: int = 4) -> str:
+    """Where the readings part first, with a few events either side."""
+    if c.ours is None or not c.theirs:
+        return c.our_error or c.their_error
+    theirs = c.theirs.get("abc21_octave", c.theirs["shipped"])
+    if c.ours == theirs:
+        theirs = c.theirs["shipped"]
+    i = first_difference(c.ours, theirs)
+    bar = c.bar_numbers[min(i, len(c.bar_numbers) - 1)] if c.bar_numbers else 0
+    lo, hi = max(0, i - 2), i + width
+
+    def show(melody: Melody) -> str:
+        return " ".join(f"{'z' if p is None else p}:{d}" for p, d in melody[lo:hi])
+
+    return f"note {i + 1} (bar {bar}); ours `{show(c.ours)}` · music21 `{show(theirs)}` ({len(c.ours)} vs {len(theirs)} events)"
+
+
+def write_report(path: Path, comparisons: Sequence[Comparison], command: str, notes: str = "") -> None:
+    lines = [
+        "# Our ABC reader against music21's: disagreements",
+        "",
+        f"Made by `{command}`; music21 run as shipped, as ABC 2.1 and as ABC 2.1 with octave-only accidentals.",
+        "Events are `pitch:duration` (MIDI number or `z` for a rest, quarter notes); the place is the first",
+        "event where the readings part (music21 as ABC 2.1 with octave accidentals where that one still differs).",
+        "",
+        *summary_lines(comparisons),
+        "",
+    ]
+    if notes:
+        lines += [notes.rstrip(), ""]
+    by_cause: dict[str, list[Comparison]] = {}
+    for c in comparisons:
+        if c.cause != "agree":
+            by_cause.setdefault(c.cause, []).append(c)
+    for cause, items in sorted(by_cause.items(), key=lambda kv: -len(kv[1])):
+        lines += [f"## {cause} ({len(items)})", ""]
+        lines += [f"- {c.tune.label}: {describe(c)}" for c in items]
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+
+
+def summary_lines(comparisons: Sequence[Comparison]) -> list[str]:
+    compared = [c for c in comparisons if c.compared]
+    lines = [
+        f"- tunes: {len(comparisons)}; compared: {len(compared)}; ours failed: "
+        f"{sum(bool(c.our_error) for c in comparisons)}; music21 failed: {sum(bool(c.their_error) for c in comparisons)}",
+    ]
+    for mode, name in (("shipped", "music21 as shipped"), ("abc21", "music21 as ABC 2.1"),
+                       ("abc21_octave", "music21 as ABC 2.1, octave accidentals")):
+        if any(mode in c.theirs for c in compared):
+            r = rates(compared, mode)
+            lines.append(f"- agree with {name}: pitches {r['pitch']:.1%}, durations {r['duration']:.1%}, "
+                         f"both {r['both']:.1%}")
+    causes = Counter(c.cause for c in comparisons if c.cause != "agree")
+    lines += [f"- {count:5d}  {cause}" for cause, count in causes.most_common()]
+    return lines
+
+
+def run(tunes: Iterable[CorpusTune], modes: Sequence[str] = tuple(MODES), progress: bool = False) -> list[Comparison]:
+    results = []
+    for n, tune in enumerate(tunes, 1):
+        results.append(compare_tune(tune, modes))
+        if progress and n % 500 == 0:
+            print(f"  {n} tunes", file=sys.stderr, flush=True)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="tunes to sample (default %(default)s)")
+    size.add_argument("--all", action="store_true", help="every tune of the five collections")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--report", nargs="?", const=str(REPORT_PATH), default=None,
+                        help=f"write the disagreements as Markdown (default path {REPORT_PATH})")
+    args = parser.parse_args(argv)
+    tunes = sample_tunes(None if args.all else args.sample, args.seed)
+    start = time.perf_counter()
+    comparisons = run(tunes, progress=True)
+    print(f"{len(tunes)} tunes in {time.perf_counter() - start:.1f} s (ours once, music21 {len(MODES)} ways)")
+    print("\n".join(summary_lines(comparisons)))
+    if args.report:
+        command = "benchmarks/music21_agreement.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        write_report(Path(args.report), comparisons, command.strip())
+        print(f"report: {args.report}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

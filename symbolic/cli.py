@@ -1,0 +1,154 @@
+"""The `symbolic` command line: a thin layer over the package. A user's bad input prints one
+line and a non-zero exit status, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from symbolic.errors import SymbolicError
+from symbolic.tune import Tempo, Tune
+
+EXIT_NOTHING_DONE = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symbolic",
+        description="Learn folk music from ABC and MIDI corpora and write new tunes as ABC, MIDI and WAV.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    convert = commands.add_parser(
+        "convert",
+        help="convert ABC tunes to clean ABC or MIDI",
+        description=(
+            "Read every tune of the inputs and write one output file per tune: <stem>.<ext> for a "
+            "one-tune file, <stem>-<X>.<ext> for each tune X of a tunebook. Tunes that cannot be "
+            "read are skipped with one warning line each; the exit status is non-zero only if "
+            "nothing was converted."
+        ),
+    )
+    convert.add_argument("inputs", nargs="+", metavar="IN",
+                         help="an .abc file, a folder of them (recursive), or a music21 collection "
+                              "such as music21:oneills1850 or music21:folk (all five folk collections)")
+    convert.add_argument("--to", required=True, choices=("abc", "mid"), help="output format")
+    convert.add_argument("--out", default=".", metavar="DIR",
+                         help="output folder (default: the current folder); with --to abc, '-' prints to stdout")
+    convert.add_argument("--key", metavar="KEY",
+                         help="transpose into this key first: a tonic (D, Bb, F#) keeps each tune's mode; "
+                              "Em or 'A dorian' must match the tune's mode")
+    convert.add_argument("--tempo", type=_positive_int, metavar="BPM",
+                         help="tempo in quarter notes a minute, replacing the tune's Q: field")
+    convert.add_argument("--bars-per-line", type=_positive_int, default=4, metavar="N",
+                         help="bars on each line of ABC output (default 4)")
+    convert.set_defaults(handler=_convert)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text}")
+    return value
+
+
+def _warn(message: str) -> None:
+    print(f"symbolic: {message}", file=sys.stderr)
+
+
+def _prepare(tune: Tune, args: argparse.Namespace) -> Tune:
+    from symbolic.transpose import transpose_to
+
+    if args.key:
+        tune = transpose_to(tune, args.key)
+    if args.tempo and args.to == "abc":
+        tune = dataclasses.replace(tune, tempo=Tempo(args.tempo))
+    return tune
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from symbolic.abc_reader import read_abc_file
+    from symbolic.abc_writer import write_abc
+    from symbolic.atomic import write_text_atomically
+    from symbolic.sources import ABC_SUFFIXES, SourceError, expand_source
+
+    files: list[Path] = []
+    for source in args.inputs:
+        files += expand_source(source)
+    midi_inputs = [f for f in files if f.suffix.lower() not in ABC_SUFFIXES]
+    if midi_inputs:
+        raise SourceError(f"{midi_inputs[0]}: MIDI input is not supported yet; only .abc files convert")
+    to_stdout = args.out == "-"
+    if to_stdout and args.to != "abc":
+        raise SourceError("--out - (standard output) works only with --to abc")
+    out_dir = Path(args.out)
+    used_names: set[str] = set()
+    converted = skipped = 0
+    for path in tqdm(files, desc="converting", unit="file", disable=None, file=sys.stderr):
+        book = read_abc_file(path)
+        for error in book.errors:
+            _warn(f"skipped {error}")
+        skipped += len(book.errors)
+        for tune in book.tunes:
+            try:
+                tune = _prepare(tune, args)
+                if to_stdout:
+                    sys.stdout.write(write_abc(tune, args.bars_per_line) + "\n")
+                else:
+                    stem = path.stem if len(book.tunes) == 1 else f"{path.stem}-{tune.reference}"
+                    target = out_dir / _unique(f"{stem}.{args.to}", used_names)
+                    if args.to == "abc":
+                        write_text_atomically(target, write_abc(tune, args.bars_per_line))
+                    else:
+                        from symbolic.midi_writer import write_midi
+
+                        write_midi(tune, target, tempo_qpm=args.tempo)
+            except SymbolicError as error:
+                _warn(f"skipped {path} X:{tune.reference}: {error}")
+                skipped += 1
+                continue
+            converted += 1
+    where = "standard output" if to_stdout else str(out_dir)
+    _warn(f"converted {converted} tunes from {len(files)} files to {where}; skipped {skipped}")
+    return 0 if converted else EXIT_NOTHING_DONE
+
+
+def _unique(name: str, used: set[str]) -> str:
+    """`name`, or `name` with -2, -3... before the suffix when a tunebook repeats an X: number."""
+    candidate, n = name, 1
+    stem, _, suffix = name.rpartition(".")
+    while candidate in used:
+        n += 1
+        candidate = f"{stem}-{n}.{suffix}"
+    used.add(candidate)
+    return candidate
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SymbolicError as error:
+        _warn(f"error: {error}")
+        return EXIT_USAGE
+    except OSError as error:
+        _warn(f"error: {error.filename or ''}: {error.strerror or error}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _warn("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Hand-written fixtures, one per hard ABC feature; each comment names the feature it stresses."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from symbolic.abc_reader import read_abc, read_tune
+from symbolic.errors import AbcSyntaxError
+from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tempo
+
+
+def tune(body: str, header: str = "M:4/4\nL:1/8\nK:C") -> object:
+    return read_tune(f"X:1\nT:t\n{header}\n{body}\n")
+
+
+def melody(t) -> list[tuple[int | None, F]]:  # type: ignore[no-untyped-def]
+    return [(n.pitch, n.duration) for n in t.notes]
+
+
+def test_pitches_octaves_and_accidentals() -> None:
+    # Pitch letters, octave marks and every accidental form.
+    t = tune("C, C c c' ^C _D =E ^^F __G")
+    assert [n.pitch for n in t.notes] == [48, 60, 72, 84, 61, 61, 64, 67, 65]
+
+
+def test_accidentals_hold_to_end_of_bar_for_that_octave_only() -> None:
+    # An accidental holds to the bar line, and only for the octave it was written in.
+    t = tune("^F F f | F")
+    assert [n.pitch for n in t.notes] == [66, 66, 77, 65]
+
+
+def test_key_signature_and_modes() -> None:
+    # Key signature applies; modes and abbreviations; explicit extra accidentals.
+    assert [n.pitch for n in tune("F c", "L:1/8\nK:G").notes] == [66, 72]
+    assert tune("A", "K:Ador").key == Key("A", "dorian")
+    assert tune("A", "K:A Dorian").key == Key("A", "dorian")
+    assert tune("A", "K:Em").key == Key("E", "minor")
+    assert tune("A", "K:Bbmix").key == Key("Bb", "mixolydian")
+    assert tune("A", "K:F#m").key == Key("F#", "minor")
+    assert tune("A", "K:Cloc").key.mode == "locrian"
+    assert tune("A", "K:D clef=treble").key == Key("D")
+    for text, mode in [("Gion", "major"), ("Gaeo", "minor"), ("Gphr", "phrygian"), ("Glyd", "lydian"),
+                       ("Gmaj", "major"), ("Gmin", "minor")]:
+        assert tune("A", f"K:{text}").key.mode == mode
+    extra = tune("g G", "L:1/8\nK:D ^g")
+    assert extra.key == Key("D", "major", (("G", 1),))
+    assert [n.pitch for n in extra.notes] == [80, 68]
+
+
+def test_highland_pipe_keys() -> None:
+    # K:HP shows no signature (notes as written); K:Hp sharpens F and C.
+    assert [n.pitch for n in tune("F c", "K:HP").notes] == [65, 72]
+    assert [n.pitch for n in tune("F c", "K:Hp").notes] == [66, 73]
+
+
+def test_lengths() -> None:
+    # Every note-length form: 2, /2, /, //, 3/2, and the unit length from L:.
+    t = tune("A2 A/2 A/ A// A3/2 A")
+    assert [n.duration for n in t.notes] == [1, F(1, 4), F(1, 4), F(1, 8), F(3, 4), F(1, 2)]
+
+
+def test_default_unit_length_follows_meter() -> None:
+    # ABC 2.1: no L: gives 1/16 below a meter of 0.75, else 1/8; no M: gives 1/8.
+    assert read_tune("X:1\nM:2/4\nK:C\nA").unit == F(1, 16)
+    assert read_tune("X:1\nM:3/4\nK:C\nA").unit == F(1, 8)
+    assert read_tune("X:1\nK:C\nA").unit == F(1, 8)
+
+
+def test_meters() -> None:
+    # Common time, cut time, free meter, compound and additive meters.
+    assert tune("A", "M:C\nK:C").meter.bar_length == 4
+    assert tune("A", "M:C|\nK:C").meter.bar_length == 2
+    assert tune("A", "M:none\nK:C").meter == Meter("none")
+    assert tune("A", "M:2+3+2/8\nK:C").meter.bar_length == F(7, 2)
+    assert tune("A", "M:2/4+3/8\nK:C").meter.bar_length == F(7, 2)
+    assert tune("A", "M:6/8\nK:C").meter.is_compound
+
+
+def test_rests_and_multi_measure_rests() -> None:
+    # z and invisible x rests; Z2 is two whole bars of rest with a bar line between.
+    t = tune("z2 x Z2 | A")
+    assert melody(t)[:4] == [(None, 1), (None, F(1, 2)), (None, 4), (None, 4)]
+    assert sum(1 for e in t.body if type(e) is Bar) == 2
+
+
+def test_broken_rhythm() -> None:
+    # > < >> << shift time between a pair of notes.
+    t = tune("A>B A<B A>>B A<<B")
+    assert [n.duration for n in t.notes] == [F(3, 4), F(1, 4), F(1, 4), F(3, 4), F(7, 8), F(1, 8), F(1, 8), F(7, 8)]
+
+
+def test_ties_across_bar_lines() -> None:
+    # A tie across a bar line is kept as a flag on the first note; bars stay intact.
+    t = tune("A4 B4- | B8")
+    assert [n.tie for n in t.notes] == [False, True, False]
+    assert t.notes[1].pitch == t.notes[2].pitch
+
+
+def test_tuplets_with_standard_defaults() -> None:
+    # (3 is three in the time of two; (2 two in three; (5 in simple meter is five in three;
+    # (p:q:r spells it out.
+    t = tune("(3ABc (2AB (5ABcde (3:2:2A2B")
+    durations = [n.duration for n in t.notes]
+    assert durations[:3] == [F(1, 3)] * 3
+    assert durations[3:5] == [F(3, 4)] * 2
+    assert durations[5:10] == [F(3, 10)] * 5
+    assert durations[10:] == [F(2, 3), F(1, 3)]
+    compound = tune("(5ABcde", "M:6/8\nL:1/8\nK:C")
+    assert [n.duration for n in compound.notes] == [F(1, 5)] * 5
+
+
+def test_chords_keep_all_pitches_top_is_melody() -> None:
+    # [CEG] keeps every pitch; the top note is the melody; the chord takes its first note's length.
+    t = tune("[CEG]2 [c2e2] [Ec]/")
+    assert t.notes[0].pitches == (60, 64, 67) and t.notes[0].pitch == 67
+    assert [n.duration for n in t.notes] == [1, 1, F(1, 4)]
+
+
+def test_grace_notes_take_no_time() -> None:
+    # {g} grace notes are kept on the note they precede and take no time; {/g} acciaccatura too.
+    t = tune("{g}A2 {/ag}B2")
+    assert t.notes[0].grace == (79,) and t.notes[1].grace == (81, 79)
+    assert [n.onset for n in t.notes] == [0, 1]
+
+
+def test_decorations_slurs_annotations_are_dropped() -> None:
+    # ~ . H L M O P S T u v, !name!, +name+, slurs and annotations do not change the melody.
+    t = tune('~A .B HC LD ME OF PG Sa Tb uc vd !trill!e +fermata+f (ga) "^hi"b "_lo"c')
+    assert len(t.notes) == 17
+    assert t.chords == ()
+
+
+def test_chord_symbols_kept_at_their_onsets() -> None:
+    # Guitar chords are kept on the Tune at the onset of the note they precede.
+    t = tune('"G"A2 B2 "D7"c2 "Am/C"d2')
+    assert [(c.onset, c.name) for c in t.chords] == [(0, "G"), (2, "D7"), (3, "Am/C")]
+
+
+def test_inline_fields_and_body_field_lines() -> None:
+    # [K:] [M:] [L:] [P:] inline and K:/M: as lines inside the body.
+    t = tune("A [K:D] F [M:3/4] A [L:1/4] A [P:B] A\nK:G\nF\nM:2/4\nA")
+    kinds = [type(e) for e in t.body]
+    assert kinds.count(KeyChange) == 2 and kinds.count(MeterChange) == 2 and kinds.count(PartMark) == 1
+    assert t.notes[1].pitch == 66  # F sharp under the inline K:D
+    assert t.notes[3].duration == 1  # the inline L:1/4 doubles the note
+    assert t.notes[5].pitch == 66
+
+
+def test_every_bar_line_form() -> None:
+    # | || |] [| |: :| :: :|: and endings |1 :|2 [1 [2 [1,3 [1-3.
+    t = tune("|: A | B || c |] d [| e :: f :|: g :| a |1 b :|2 c [1,3 d [2 e [1-3 f |]")
+    bars = [(b.kind, b.ending) for b in t.bars]
+    assert bars == [
+        ("|:", ()), ("|", ()), ("||", ()), ("|]", ()), ("[|", ()), ("::", ()), ("::", ()), (":|", ()),
+        ("|", (1,)), (":|", (2,)), ("|", (1, 3)), ("|", (2,)), ("|", (1, 2, 3)), ("|]", ()),
+    ]
+
+
+def test_ending_after_a_bar_on_the_previous_line() -> None:
+    # A [2 at the start of a line belongs to the bar line that ended the previous line.
+    t = tune("A B :|\n[2 c d |]")
+    assert [(b.kind, b.ending) for b in t.bars] == [(":|", (2,)), ("|]", ())]
+
+
+def test_line_continuation() -> None:
+    # A backslash joins the next line: `||\` then `:A` is a `||:` repeat start.
+    t = tune("A B ||\\\n:c d :|")
+    assert [b.kind for b in t.bars] == ["|:", ":|"]
+
+
+def test_voices_first_is_melody_others_never_mixed_in() -> None:
+    # V: voices: only the first voice's notes are the melody.
+    text = "X:1\nM:4/4\nL:1/4\nV:1\nV:2\nK:C\nV:1\nc d e f|\nV:2\nC, D, E, F,|\n[V:1] g a b c'|\n"
+    t = read_tune(text)
+    assert [n.pitch for n in t.notes] == [72, 74, 76, 77, 79, 81, 83, 84]
+
+
+def test_voice_overlay_is_dropped() -> None:
+    # & overlays a second line in the same bar; it is not part of the melody.
+    t = tune("A B c d & C D E F | e")
+    assert [n.pitch for n in t.notes] == [69, 71, 72, 74, 76]
+
+
+def test_header_fields_and_tempo() -> None:
+    # X T C O R S Z N kept; Q: in its forms; unknown fields kept as text.
+    t = read_tune('X:7\nT:First\nT:Second\nC:Trad\nO:Ireland\nR:reel\nS:book\nZ:me\nN:note\n'
+                  'Q:"Allegro" 1/4=132\nM:C|\nL:1/8\nK:D\nABcd|\n')
+    assert t.reference == 7 and t.titles == ("First", "Second") and t.composer == "Trad"
+    assert t.origin == "Ireland" and t.rhythm == "reel"
+    assert ("S", "book") in t.fields and ("Z", "me") in t.fields and ("N", "note") in t.fields
+    assert t.tempo == Tempo(132, F(1, 4))
+    assert read_tune("X:1\nL:1/8\nQ:120\nK:C\nA").tempo == Tempo(120, F(1, 8))
+    assert read_tune("X:1\nQ:3/8=60\nK:C\nA").tempo.quarters_per_minute == 90
+
+
+def test_tunebook_with_file_header_comments_and_directives() -> None:
+    # A file header's fields are inherited; %% directives and % comments are ignored safely;
+    # a blank line ends a tune and free text between tunes is skipped.
+    book = ("%abc-2.1\nM:6/8\nL:1/8\n%%pagewidth 21cm\n\nSome free text.\n\n"
+            "X:1\nT:One\nK:G\nGAB cde % comment\n\n"
+            "X:2\nT:Two\nM:2/4\nK:D\nDE FG|\n\nThis line is not music.\n")
+    result = read_abc(book)
+    assert [t.title for t in result.tunes] == ["One", "Two"] and not result.errors
+    assert result.tunes[0].meter == Meter("6/8") and result.tunes[1].meter == Meter("2/4")
+    assert len(result.tunes[0].notes) == 6 and len(result.tunes[1].notes) == 4
+
+
+def test_bad_tune_is_reported_with_place_and_the_rest_go_on() -> None:
+    # One broken tune gives one AbcSyntaxError naming line and column; the others are read.
+    book = "X:1\nK:C\nABc|\n\nX:2\nK:C\nAB = c|\n\nX:3\nK:C\ndef|\n"
+    result = read_abc(book, source="book.abc")
+    assert [t.reference for t in result.tunes] == [1, 3]
+    (error,) = result.errors
+    assert (error.source, error.line, error.column) == ("book.abc", 7, 4)
+    assert str(error).startswith("book.abc:7:4: unexpected character '='")
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("X:1\nT:no key\nABC\n", "no K:"),
+    ("X:1\nK:C\nA0\n", "length"),
+    ("X:1\nK:Xyz\nA\n", "bad key"),
+    ("X:1\nM:7/0\nK:C\nA\n", "meter"),
+    ("X:1\nK:C\nc''''''''\n", "MIDI range"),
+    ("X:1\nK:C\n[1000 A\n", "ending"),
+    ("X:1\nK:C\nA = B\n", "unexpected"),
+])
+def test_unreadable_tunes_raise_abc_syntax_error(text: str, reason: str) -> None:
+    with pytest.raises(AbcSyntaxError, match=reason):
+        read_tune(text)
+
+
+def test_pickup_and_onsets_are_exact_fractions() -> None:
+    # A pickup note before the first bar; onsets accumulate exactly (no floats).
+    t = tune("(3ABc | d4 e4 |", "M:4/4\nL:1/8\nK:C")
+    assert all(isinstance(n.onset, F) for n in t.notes)
+    assert t.notes[3].onset == 1
+    assert t.bars[0].onset == 1 and t.notes[1].onset == F(1, 3)
+
+
+def test_notes_are_value_types_that_check_themselves() -> None:
+    from symbolic.errors import TuneValueError
+
+    with pytest.raises(TuneValueError):
+        Note(F(0), F(-1), (60,))
+    with pytest.raises(TuneValueError):
+        Note(F(0), F(1), (128,))
+    with pytest.raises(TuneValueError):
+        Bar(F(0), "|x")
+    with pytest.raises(TuneValueError):
+        Key("H")

@@ -30,6 +30,8 @@ from symbolic.tune import (
     PartMark,
     Tempo,
     Tune,
+    add_exact,
+    fraction,
 )
 
 # Named limits against hostile input.
@@ -44,7 +46,7 @@ _STRUCTURED = frozenset("XTCORMLQK")
 _DROPPED_HEADER_FIELDS = frozenset("IUVWwsm+")
 
 _ALTER = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
-_NOTE = r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)(\d*)(/*)(\d*)"
+_NOTE = r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)(\d*/*\d*)"
 # Every alternative is one outer named group, so `match.lastgroup` names the token kind.
 _TOKEN = re.compile(
     r"(?P<space>[ \t]+)"
@@ -68,6 +70,10 @@ _CHORD_NAME = re.compile(r"^\(?[A-G][#b\u266f\u266d]?[^\s]*\)?$")
 _BROKEN = {">": (Fraction(3, 2), Fraction(1, 2)), ">>": (Fraction(7, 4), Fraction(1, 4)),
            ">>>": (Fraction(15, 8), Fraction(1, 8))}
 _BROKEN.update({"<" * len(k): (b, a) for k, (a, b) in _BROKEN.items()})
+
+
+# Note lengths by (unit, suffix text): few distinct ones occur, and Fraction arithmetic is slow.
+_LENGTHS: dict[tuple[int, str], Fraction] = {}
 
 
 @dataclass
@@ -359,6 +365,13 @@ class _TuneParser:
 
     def length(self, text: str) -> Fraction:
         """A note length suffix (`2`, `/2`, `/`, `//`, `3/2`) in quarter notes."""
+        key = (self.body_unit.denominator, text)
+        value = _LENGTHS.get(key)
+        if value is None:
+            value = _LENGTHS[key] = self._length(text)
+        return value
+
+    def _length(self, text: str) -> Fraction:
         if not text:
             return self.body_unit * 4
         slash = text.find("/")
@@ -394,9 +407,8 @@ class _TuneParser:
         return midi
 
     def note(self, match: re.Match) -> None:
-        groups = match.groups()
-        pitch = self.pitch(groups[2], groups[3], groups[4])
-        self.add_note((pitch,), self.length("".join(g for g in groups[5:8])))
+        groups = match.groups()  # (space, note, accidental, letter, octave marks, length, ...)
+        self.add_note((self.pitch(groups[2], groups[3], groups[4]),), self.length(groups[5]))
 
     def chord(self, match: re.Match) -> None:
         inner = match.group("chord_inner")
@@ -412,8 +424,8 @@ class _TuneParser:
                 raise ValueError(f"unreadable chord [{inner}]")
             pitches.append(self.pitch(note.group(1), note.group(2), note.group(3)))
             if first_length is None:
-                first_length = note.group(4) + note.group(5) + note.group(6)
-            tie = tie or bool(note.group(7))
+                first_length = note.group(4)
+            tie = tie or bool(note.group(5))
             position = note.end()
         if not pitches:
             raise ValueError("empty chord []")
@@ -502,14 +514,15 @@ class _TuneParser:
                 raise AbcSyntaxError(str(error), self.source, self.start + 1, 1) from None
         body: list[Element] = []
         onsets: list[Fraction] = []
-        time = Fraction(0)
+        numerator, denominator = 0, 1
         for event in self.events:
+            time = fraction(numerator, denominator)
             onsets.append(time)
             kind = event[0]
             try:
                 if kind == "note":
                     body.append(Note(time, event[2], event[1], event[4], event[3]))
-                    time += event[2]
+                    numerator, denominator = add_exact(numerator, denominator, event[2])
                 elif kind == "bar":
                     body.append(Bar(time, event[1], event[2]))
                 elif kind == "key":
@@ -520,7 +533,7 @@ class _TuneParser:
                     body.append(PartMark(time, event[1]))
             except TuneValueError as error:
                 raise AbcSyntaxError(str(error), self.source, self.start + 1, 1) from None
-        onsets.append(time)
+        onsets.append(fraction(numerator, denominator))
         chords = tuple(ChordSymbol(onsets[index], name) for index, name in self.chords)
         return Tune(
             reference=self.reference, titles=tuple(self.titles), meter=self.meter or Meter("none"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import gcd
 from functools import cache
 from types import MappingProxyType
 
@@ -25,6 +26,28 @@ ORDER_OF_SHARPS = "FCGDAEB"
 LETTER_SEMITONES: dict[str, int] = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 BAR_KINDS: tuple[str, ...] = ("|", "||", "|]", "[|", "|:", ":|", "::")
 MAX_ENDING = 9
+
+
+_FRACTIONS: dict[tuple[int, int], Fraction] = {}
+
+
+def fraction(numerator: int, denominator: int) -> Fraction:
+    """Fraction(numerator, denominator) for already-reduced integers, shared from a cache: readers
+    build hundreds of thousands of onsets, and Fraction's own arithmetic dominated their time."""
+    value = _FRACTIONS.get((numerator, denominator))
+    if value is None:
+        if len(_FRACTIONS) > 200_000:
+            _FRACTIONS.clear()
+        value = _FRACTIONS[(numerator, denominator)] = Fraction(numerator, denominator)
+    return value
+
+
+def add_exact(numerator: int, denominator: int, value: Fraction) -> tuple[int, int]:
+    """numerator/denominator + value, reduced, in integers."""
+    n = numerator * value.denominator + value.numerator * denominator
+    d = denominator * value.denominator
+    g = gcd(n, d)
+    return n // g, d // g
 
 
 @cache
@@ -179,14 +202,15 @@ class Note:
     grace: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.duration <= 0:
+        # Numerators carry the sign (denominators are positive): cheaper than Fraction comparisons.
+        if self.duration.numerator <= 0:
             raise TuneValueError(f"note at {self.onset} has non-positive duration {self.duration}")
-        if self.onset < 0:
+        if self.onset.numerator < 0:
             raise TuneValueError(f"negative onset {self.onset}")
         for p in self.pitches + self.grace:
             if not 0 <= p <= 127:
                 raise TuneValueError(f"pitch {p} at {self.onset} outside MIDI range 0..127")
-        if list(self.pitches) != sorted(set(self.pitches)):
+        if len(self.pitches) > 1 and list(self.pitches) != sorted(set(self.pitches)):
             raise TuneValueError(f"chord pitches must be ascending and distinct: {self.pitches}")
 
     @property
@@ -281,12 +305,15 @@ class Tune:
             raise TuneValueError(f"negative reference number {self.reference}")
         if self.unit <= 0 or self.unit.numerator != 1:
             raise TuneValueError(f"unit note length must be 1/n, got {self.unit}")
-        time = Fraction(0)
+        numerator, denominator = 0, 1  # the running time, in integers for speed
         for element in self.body:
-            if element.onset != time:
-                raise TuneValueError(f"{type(element).__name__} at {element.onset} should start at {time}")
+            onset = element.onset
+            if onset.numerator != numerator or onset.denominator != denominator:
+                raise TuneValueError(
+                    f"{type(element).__name__} at {onset} should start at {Fraction(numerator, denominator)}")
             if type(element) is Note:
-                time = element.onset + element.duration
+                numerator, denominator = add_exact(numerator, denominator, element.duration)
+        time = Fraction(numerator, denominator)
         last = Fraction(-1)
         for chord in self.chords:
             if chord.onset < last or chord.onset > time:

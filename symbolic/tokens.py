@@ -1,0 +1,222 @@
+"""Note-event tokens: a key-normalised Tune as a sequence of strings, and back, without loss.
+
+A tune is first *normalised* (`normalize`): transposed so its tonic is C (the nearer way, at most
+a tritone), keeping its mode; chords reduced to their melody (top) note; grace notes, chord
+symbols, part labels, titles and other header text dropped. `tokens_to_tune(tune_to_tokens(t))`
+gives back exactly `normalize(t)`: every note, rest, duration, tie, bar line, repeat and ending.
+
+Token forms (durations are in quarter notes, so `L:` does not change them):
+
+    type:<jig|reel|...|other>  meter:<6/8>  unit:<1/8>  mode:<dorian>   header, in this order
+    p:<midi pitch>  rest                                                 a note or rest ...
+    d:<quarters>    tie                                                  ... its duration, a tie
+    bar:<| || |] [| |: :| ::>  ending:<1 or 1,2>                        bar lines, endings
+    key:<tonic>:<mode>  meter:<n/d>                                      inline key or meter change
+
+`Vocabulary` gives each token an id: 0 `<pad>`, 1 `<start>`, 2 `<end>`, then every other token
+in sorted (code point) order, so the same token set always gets the same ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from symbolic.errors import SymbolicError
+from symbolic.transpose import transpose
+from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, Tune
+
+PAD, START, END = "<pad>", "<start>", "<end>"
+SPECIAL_TOKENS = (PAD, START, END)
+HEADER_TOKENS = 4  # type, meter, unit, mode
+COMMON_TONIC = "C"
+# Tune types a model can be asked for; R: fields are matched against these names.
+TUNE_TYPES = ("barndance", "fling", "hornpipe", "jig", "march", "mazurka", "polka", "reel", "schottische",
+              "set dance", "slide", "slip jig", "strathspey", "waltz", "air", "song")
+_TYPE_WORDS = re.compile(r"[a-z]+(?: [a-z]+)?")
+
+
+class TokenError(SymbolicError):
+    """Tokens that do not make a tune, or a token the vocabulary does not have."""
+
+
+def tune_type(rhythm: str) -> str:
+    """The tune type named by an R: field (`Double Jig` -> jig, `slip-jig` -> slip jig), or `other`."""
+    text = rhythm.lower().replace("-", " ")
+    for name in sorted(TUNE_TYPES, key=len, reverse=True):
+        if name in text or name.replace(" ", "") in text:
+            return name.replace(" ", "-")
+    return "other"
+
+
+def normalize(tune: Tune) -> Tune:
+    """The tune as its tokens keep it: tonic C, melody only, no titles or chord symbols."""
+    shift = (0 - tune.key.tonic_pitch_class) % 12
+    if shift > 6:
+        shift -= 12
+    steps = ("CDEFGAB".index(COMMON_TONIC) - "CDEFGAB".index(tune.key.tonic[0])) % 7
+    if shift < 0 and steps:
+        steps -= 7
+    moved = transpose(tune, shift, steps)
+    body = []
+    for element in moved.body:
+        if type(element) is Note:
+            pitches = element.pitches[-1:]
+            if pitches != element.pitches or element.grace:
+                element = dataclasses.replace(element, pitches=pitches, grace=())
+        elif type(element) is KeyChange:
+            element = KeyChange(element.onset, Key(element.key.tonic, element.key.mode))
+        elif type(element) is not Bar and type(element) is not MeterChange:
+            continue  # part labels are not kept
+        body.append(element)
+    return Tune(reference=tune.reference, meter=tune.meter, unit=tune.unit, key=Key(COMMON_TONIC, tune.key.mode),
+                rhythm=tune_type(tune.rhythm), body=tuple(body))
+
+
+def _fraction_text(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def tune_to_tokens(tune: Tune) -> list[str]:
+    """The normalised tune's tokens, without <start>/<end>."""
+    norm = normalize(tune)
+    tokens = [f"type:{norm.rhythm}", f"meter:{norm.meter.text}", f"unit:{_fraction_text(norm.unit)}",
+              f"mode:{norm.key.mode}"]
+    for element in norm.body:
+        if type(element) is Note:
+            tokens.append("rest" if element.is_rest else f"p:{element.pitches[-1]}")
+            tokens.append(f"d:{_fraction_text(element.duration)}")
+            if element.tie:
+                tokens.append("tie")
+        elif type(element) is Bar:
+            tokens.append(f"bar:{element.kind}")
+            if element.ending:
+                tokens.append("ending:" + ",".join(str(n) for n in element.ending))
+        elif type(element) is KeyChange:
+            tokens.append(f"key:{element.key.tonic}:{element.key.mode}")
+        elif type(element) is MeterChange:
+            tokens.append(f"meter:{element.meter.text}")
+    return tokens
+
+
+def tokens_to_tune(tokens: Sequence[str], reference: int = 1) -> Tune:
+    """Rebuild the normalised Tune; raises TokenError for a sequence that is not a tune."""
+    body_tokens = [t for t in tokens if t not in SPECIAL_TOKENS]
+    if len(body_tokens) < HEADER_TOKENS:
+        raise TokenError("too few tokens for a tune header")
+    header = dict(t.split(":", 1) for t in body_tokens[:HEADER_TOKENS] if ":" in t)
+    if set(header) != {"type", "meter", "unit", "mode"}:
+        raise TokenError(f"bad tune header tokens {body_tokens[:HEADER_TOKENS]}")
+    try:
+        meter = Meter(header["meter"])
+        unit = Fraction(header["unit"])
+        key = Key(COMMON_TONIC, header["mode"])
+        body = _body(body_tokens[HEADER_TOKENS:])
+        return Tune(reference=reference, meter=meter, unit=unit, key=key, rhythm=header["type"], body=tuple(body))
+    except (ValueError, ZeroDivisionError, KeyError) as error:
+        raise TokenError(f"tokens do not make a tune: {error}") from None
+
+
+def _body(tokens: Sequence[str]) -> list:  # type: ignore[type-arg]
+    body: list = []  # type: ignore[type-arg]
+    time = Fraction(0)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "rest" or token.startswith("p:"):
+            if i + 1 >= len(tokens) or not tokens[i + 1].startswith("d:"):
+                raise TokenError(f"{token} at position {i} has no duration after it")
+            duration = Fraction(tokens[i + 1][2:])
+            pitches = () if token == "rest" else (int(token[2:]),)
+            tie = i + 2 < len(tokens) and tokens[i + 2] == "tie"
+            body.append(Note(time, duration, pitches, tie))
+            time += duration
+            i += 3 if tie else 2
+            continue
+        if token.startswith("bar:"):
+            ending: tuple[int, ...] = ()
+            if i + 1 < len(tokens) and tokens[i + 1].startswith("ending:"):
+                ending = tuple(int(n) for n in tokens[i + 1][7:].split(","))
+                i += 1
+            body.append(Bar(time, token[4:], ending))
+        elif token.startswith("key:"):
+            _, tonic, mode = token.split(":")
+            body.append(KeyChange(time, Key(tonic, mode)))
+        elif token.startswith("meter:"):
+            body.append(MeterChange(time, Meter(token[6:])))
+        else:
+            raise TokenError(f"unexpected token {token!r} at position {i}")
+        i += 1
+    return body
+
+
+def split_at_bar(tokens: Sequence[str], bar: int) -> tuple[list[str], list[str]]:
+    """Split a tune's tokens after its `bar`-th bar line (0: the prompt is the header alone).
+    The prompt keeps the header, so it conditions a model on type, meter and mode."""
+    if bar < 0:
+        raise TokenError("bar index must be >= 0")
+    seen = 0
+    cut = HEADER_TOKENS
+    i = HEADER_TOKENS
+    while seen < bar:
+        if i >= len(tokens):
+            raise TokenError(f"the tune has only {seen} bar lines, cannot split after bar {bar}")
+        if tokens[i].startswith("bar:"):
+            seen += 1
+            cut = i + 1
+            if cut < len(tokens) and tokens[cut].startswith("ending:"):
+                cut += 1
+        i += 1
+    return list(tokens[:cut]), list(tokens[cut:])
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Token <-> id. Ids: 0 <pad>, 1 <start>, 2 <end>, then the other tokens sorted."""
+
+    tokens: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.tokens[:3] != SPECIAL_TOKENS or list(self.tokens[3:]) != sorted(set(self.tokens[3:])):
+            raise TokenError("a vocabulary starts with <pad>, <start>, <end>, then unique tokens in sorted order")
+        if any(t in SPECIAL_TOKENS for t in self.tokens[3:]):
+            raise TokenError("special tokens appear only once, first")
+        object.__setattr__(self, "_ids", {t: i for i, t in enumerate(self.tokens)})
+
+    @classmethod
+    def build(cls, tokens: Iterable[str]) -> Vocabulary:
+        return cls(SPECIAL_TOKENS + tuple(sorted(set(tokens) - set(SPECIAL_TOKENS))))
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, tokens: Sequence[str], add_start_end: bool = True) -> list[int]:
+        ids: dict[str, int] = self._ids  # type: ignore[attr-defined]
+        unknown = [t for t in tokens if t not in ids]
+        if unknown:
+            raise TokenError(f"token {unknown[0]!r} is not in this vocabulary ({len(self)} tokens); "
+                             "the tune uses something the corpus or model never saw")
+        encoded = [ids[t] for t in tokens]
+        return [1, *encoded, 2] if add_start_end else encoded
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        try:
+            return [self.tokens[i] for i in ids]
+        except IndexError:
+            raise TokenError(f"id out of range for a vocabulary of {len(self)} tokens") from None
+
+    def to_json(self) -> str:
+        return json.dumps({"tokens": list(self.tokens)}, indent=0, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Vocabulary:
+        return cls(tuple(json.loads(text)["tokens"]))
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256("\n".join(self.tokens).encode("utf-8")).hexdigest()

@@ -17,6 +17,10 @@ def write_atomically(path: str | Path, write: Callable[[str], None]) -> Path:
     os.close(handle)
     try:
         write(temp)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):

@@ -47,6 +47,31 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--bars-per-line", type=_positive_int, default=4, metavar="N",
                          help="bars on each line of ABC output (default 4)")
     convert.set_defaults(handler=_convert)
+
+    corpus = commands.add_parser("corpus", help="build and inspect tokenised training corpora")
+    corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
+    build = corpus_commands.add_parser(
+        "build", help="tokenise, deduplicate and split tunes into a corpus folder",
+        description=(
+            "Read every source, turn each tune into key-normalised note-event tokens, keep one copy of "
+            "each melody (also across collections), split train/valid/test by melody for --seed, and "
+            "write token shards, vocab.json, skipped.tsv and, last, manifest.json into --out."
+        ),
+    )
+    build.add_argument("sources", nargs="+", metavar="SRC",
+                       help=".abc or MIDI files, folders of them (recursive), or music21:NAME "
+                            "(music21:folk for all five bundled folk collections)")
+    build.add_argument("--out", required=True, metavar="DIR", help="corpus folder to write")
+    build.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="worker processes (default: the number of cores, at most 4)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the train/valid/test split (default 0)")
+    build.add_argument("--valid", type=float, default=0.05, metavar="FRACTION", help="validation share (0.05)")
+    build.add_argument("--test", type=float, default=0.05, metavar="FRACTION", help="test share (0.05)")
+    build.set_defaults(handler=_corpus_build)
+    stats = corpus_commands.add_parser("stats", help="print what a corpus folder holds")
+    stats.add_argument("folder", metavar="DIR")
+    stats.add_argument("--plot", action="store_true", help="also write PNG histograms into DIR")
+    stats.set_defaults(handler=_corpus_stats)
     return parser
 
 
@@ -121,6 +146,43 @@ def _convert(args: argparse.Namespace) -> int:
     where = "standard output" if to_stdout else str(out_dir)
     _warn(f"converted {converted} tunes from {len(files)} files to {where}; skipped {skipped}")
     return 0 if converted else EXIT_NOTHING_DONE
+
+
+def _corpus_build(args: argparse.Namespace) -> int:
+    from symbolic.corpus import BuildSettings, build_corpus, default_jobs
+
+    settings = BuildSettings(seed=args.seed, valid_fraction=args.valid, test_fraction=args.test,
+                             jobs=args.jobs or default_jobs())
+    manifest = build_corpus(args.sources, args.out, settings)
+    counts = manifest["counts"]
+    print(f"{'source':<28} {'files':>6} {'read':>7} {'skipped':>8} {'dupes':>7} {'kept':>7}")
+    for source, c in manifest["per_source"].items():
+        kept = sum(c.get(split, 0) for split in ("train", "valid", "test"))
+        print(f"{source:<28} {c.get('files', 0):>6} {c.get('read', 0):>7} {c.get('skipped', 0):>8} "
+              f"{c.get('duplicates', 0):>7} {kept:>7}")
+    print(f"kept {counts['kept']} tunes ({counts['train']} train, {counts['valid']} valid, {counts['test']} test), "
+          f"{counts['tokens']} tokens, vocabulary of {manifest['vocabulary']['size']}, "
+          f"in {manifest['build_seconds']} s -> {args.out}")
+    return 0 if counts["kept"] else EXIT_NOTHING_DONE
+
+
+def _corpus_stats(args: argparse.Namespace) -> int:
+    import statistics
+
+    from symbolic.corpus import corpus_stats, plot_stats
+
+    stats = corpus_stats(args.folder)
+    for split, figures in stats["splits"].items():
+        print(f"{split:<6} {figures['tunes']:>7} tunes {figures['tokens']:>10} tokens")
+    lengths = stats["lengths"]
+    if lengths:
+        print(f"tokens per tune: min {min(lengths)}, median {statistics.median(lengths):g}, max {max(lengths)}")
+    for name in ("meters", "modes", "types"):
+        print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in stats[name].most_common(12)))
+    if args.plot:
+        for path in plot_stats(stats, args.folder):
+            print(f"wrote {path}")
+    return 0
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -1,7 +1,7 @@
 """Note-event tokens: a key-normalised Tune as a sequence of strings, and back, without loss.
 
-A tune is first *normalised* (`normalize`): transposed so its tonic is C (the nearer way, at most
-a tritone), keeping its mode; chords reduced to their melody (top) note; grace notes, chord
+A tune is first *normalised* (`normalize`): transposed so its tonic is C, in the octave that
+centres its pitches near B4, keeping its mode; chords reduced to their melody (top) note; grace notes, chord
 symbols, part labels, titles and other header text dropped. `tokens_to_tune(tune_to_tokens(t))`
 gives back exactly `normalize(t)`: every note, rest, duration, tie, bar line, repeat and ending.
 
@@ -35,6 +35,7 @@ PAD, START, END = "<pad>", "<start>", "<end>"
 SPECIAL_TOKENS = (PAD, START, END)
 HEADER_TOKENS = 4  # type, meter, unit, mode
 COMMON_TONIC = "C"
+CENTRE_PITCH = 71  # B4: the middle of a fiddle or whistle tune's usual range
 # Tune types a model can be asked for; R: fields are matched against these names.
 TUNE_TYPES = ("barndance", "fling", "hornpipe", "jig", "march", "mazurka", "polka", "reel", "schottische",
               "set dance", "slide", "slip jig", "strathspey", "waltz", "air", "song")
@@ -55,13 +56,17 @@ def tune_type(rhythm: str) -> str:
 
 
 def normalize(tune: Tune) -> Tune:
-    """The tune as its tokens keep it: tonic C, melody only, no titles or chord symbols."""
+    """The tune as its tokens keep it: tonic C, melody only, no titles or chord symbols. Of the
+    octaves that put the tonic on C, the one whose mean pitch lands nearest `CENTRE_PITCH` is
+    taken, so the same melody in any key or octave gives the same tokens."""
     shift = (0 - tune.key.tonic_pitch_class) % 12
-    if shift > 6:
+    pitches = [e.pitches[-1] for e in tune.body if type(e) is Note and e.pitches]
+    if pitches:
+        mean = sum(pitches) / len(pitches)
+        shift = min((shift + 12 * k for k in range(-11, 11)), key=lambda s: (abs(mean + s - CENTRE_PITCH), s))
+    elif shift > 6:
         shift -= 12
     steps = ("CDEFGAB".index(COMMON_TONIC) - "CDEFGAB".index(tune.key.tonic[0])) % 7
-    if shift < 0 and steps:
-        steps -= 7
     moved = transpose(tune, shift, steps)
     body = []
     for element in moved.body:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import gcd
 from functools import cache
+from math import gcd
 from types import MappingProxyType
 
 from symbolic.errors import TuneValueError

@@ -1,0 +1,351 @@
+"""Corpus building: tunes from ABC/MIDI sources -> deduplicated, split, tokenised shards.
+
+A corpus folder holds `train-00000.npz` ... shards (int32 token ids of each tune, one after the
+other, with offsets), `vocab.json`, `skipped.tsv` and, written last, `manifest.json`. A build
+first removes an old manifest, so a folder whose build was interrupted has none and is never
+taken for a whole corpus.
+
+Memory stays bounded: files are read one at a time by worker processes, tunes stream through,
+only a hash per kept tune (for deduplication) and the current shard are held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+from symbolic.atomic import write_atomically, write_text_atomically
+from symbolic.errors import SymbolicError
+from symbolic.sources import MIDI_SUFFIXES, expand_source
+from symbolic.tokens import COMMON_TONIC, HEADER_TOKENS, Vocabulary, tune_to_tokens
+
+SPLITS = ("train", "valid", "test")
+MANIFEST = "manifest.json"
+VOCAB = "vocab.json"
+SKIPPED = "skipped.tsv"
+FORMAT_VERSION = 1
+
+
+class CorpusError(SymbolicError):
+    """A corpus folder that is missing, incomplete or from another format version."""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    seed: int = 0
+    valid_fraction: float = 0.05
+    test_fraction: float = 0.05
+    shard_tunes: int = 4096
+    jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.valid_fraction < 1 and 0 <= self.test_fraction < 1
+                and self.valid_fraction + self.test_fraction < 1):
+            raise CorpusError("--valid and --test must be fractions in [0, 1) that add up to less than 1")
+        if self.shard_tunes < 1 or self.jobs < 1:
+            raise CorpusError("shard size and jobs must be positive")
+
+
+@dataclass
+class _FileResult:
+    source: str
+    path: str
+    tunes: list[tuple[str, list[str]]] = field(default_factory=list)  # (id, tokens)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (tune id, reason)
+
+
+def _read_file(task: tuple[str, str]) -> _FileResult:
+    """Worker: one file's tunes as tokens, and what was skipped with why."""
+    source, path = task
+    result = _FileResult(source, path)
+    try:
+        if Path(path).suffix.lower() in MIDI_SUFFIXES:
+            from symbolic.midi_reader import read_midi_file
+
+            tunes = [read_midi_file(path)]
+            errors: list = []  # type: ignore[type-arg]
+        else:
+            from symbolic.abc_reader import read_abc_file
+
+            book = read_abc_file(path)
+            tunes, errors = book.tunes, book.errors
+    except (SymbolicError, OSError) as error:
+        result.skipped.append(("-", str(error)))
+        return result
+    for error in errors:
+        result.skipped.append((f"line {error.line}", error.reason))
+    for tune in tunes:
+        try:
+            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune)))
+        except SymbolicError as error:
+            result.skipped.append((f"X:{tune.reference}", str(error)))
+    return result
+
+
+def melody_key(tokens: list[str]) -> str:
+    """What makes two tunes duplicates: the same key-normalised pitches and durations."""
+    melody = "\n".join(t for t in tokens[HEADER_TOKENS:] if t.startswith(("p:", "d:")) or t == "rest")
+    return hashlib.sha1(melody.encode("utf-8")).hexdigest()
+
+
+def split_of(key: str, settings: BuildSettings) -> str:
+    """Deterministic split from the melody hash and the seed: duplicates always land together."""
+    value = int(hashlib.sha1(f"{settings.seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
+    if value < settings.test_fraction:
+        return "test"
+    if value < settings.test_fraction + settings.valid_fraction:
+        return "valid"
+    return "train"
+
+
+class _ShardWriter:
+    """Buffers one split's tunes with provisional ids and flushes full shards to a work folder."""
+
+    def __init__(self, work: Path, split: str, size: int) -> None:
+        self.work, self.split, self.size = work, split, size
+        self.ids: list[list[int]] = []
+        self.names: list[str] = []
+        self.paths: list[Path] = []
+        self.count = 0
+
+    def add(self, name: str, ids: list[int]) -> None:
+        self.ids.append(ids)
+        self.names.append(name)
+        self.count += 1
+        if len(self.ids) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.ids:
+            return
+        path = self.work / f"{self.split}-{len(self.paths):05d}.npz"
+        _save_shard(path, self.ids, self.names)
+        self.paths.append(path)
+        self.ids, self.names = [], []
+
+
+def _save_shard(path: Path, ids: list[list[int]], names: list[str]) -> None:
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(x) for x in ids])
+    flat = np.fromiter((i for x in ids for i in x), dtype=np.int32, count=int(offsets[-1]))
+
+    def write(temp: str) -> None:
+        with open(temp, "wb") as handle:
+            np.savez(handle, ids=flat, offsets=offsets, names=np.array(names, dtype=str))
+
+    write_atomically(path, write)
+
+
+def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = BuildSettings(),
+                 progress: bool = True) -> dict:  # type: ignore[type-arg]
+    """Build a corpus folder from `sources`; returns the manifest (also written as manifest.json)."""
+    started = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
+    for old in out.glob("*.npz"):
+        old.unlink()
+    tasks = [(_label(source, path), str(path)) for source in sources for path in expand_source(source)]
+    work = Path(out / ".building")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    writers = {split: _ShardWriter(work, split, settings.shard_tunes) for split in SPLITS}
+    provisional: dict[str, int] = {}
+    seen: set[str] = set()
+    per_source: dict[str, Counter] = defaultdict(Counter)  # type: ignore[type-arg]
+    skipped_rows: list[str] = []
+    token_count = 0
+    try:
+        for result in _results(tasks, settings.jobs, progress):
+            counts = per_source[result.source]
+            counts["files"] += 1
+            for tune_id, reason in result.skipped:
+                skipped_rows.append("\t".join([result.path, tune_id, reason.replace("\t", " ").replace("\n", " ")]))
+            counts["skipped"] += len(result.skipped)
+            counts["read"] += len(result.tunes) + len(result.skipped)
+            for tune_id, tokens in result.tunes:
+                key = melody_key(tokens)
+                if key in seen:
+                    counts["duplicates"] += 1
+                    continue
+                seen.add(key)
+                split = split_of(key, settings)
+                counts[split] += 1
+                ids = [provisional.setdefault(t, len(provisional)) for t in tokens]
+                token_count += len(ids)
+                writers[split].add(f"{result.path}#{tune_id}", ids)
+        for writer in writers.values():
+            writer.flush()
+        vocab = Vocabulary.build(provisional)
+        shards = _finalise_shards(writers, provisional, vocab, out)
+        write_text_atomically(out / VOCAB, vocab.to_json())
+        write_text_atomically(out / SKIPPED, "source\ttune\treason\n" + "".join(r + "\n" for r in skipped_rows))
+        totals: Counter = Counter()  # type: ignore[type-arg]
+        for counts in per_source.values():
+            totals.update(counts)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "sources": sources,
+            "counts": {
+                "files": totals["files"], "read": totals["read"], "skipped": totals["skipped"],
+                "duplicates": totals["duplicates"], "kept": sum(totals[s] for s in SPLITS),
+                **{split: totals[split] for split in SPLITS}, "tokens": token_count,
+            },
+            "per_source": {source: dict(counts) for source, counts in per_source.items()},
+            "shards": shards,
+            "settings": asdict(settings),
+            "tokenizer": {"common_tonic": COMMON_TONIC, "header_tokens": HEADER_TOKENS, "duration_unit": "quarter"},
+            "vocabulary": {"file": VOCAB, "size": len(vocab), "sha256": vocab.sha256},
+            "versions": _versions(),
+            "build_seconds": round(time.time() - started, 2),
+        }
+        write_text_atomically(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        return manifest
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _label(source: str, path: Path) -> str:
+    """The source a file is counted under: music21:folk is reported per collection."""
+    return f"music21:{path.parent.name}" if source == "music21:folk" else source
+
+
+def _results(tasks: list[tuple[str, str]], jobs: int, progress: bool) -> Iterator[_FileResult]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(tasks), unit="file", desc="building corpus", disable=not progress or None,
+               file=sys.stderr)
+    try:
+        if jobs == 1:
+            for task in tasks:
+                yield _read_file(task)
+                bar.update()
+        else:
+            with Pool(jobs) as pool:
+                # imap keeps file order, so the corpus is the same whatever --jobs is.
+                for result in pool.imap(_read_file, tasks, chunksize=1):
+                    yield result
+                    bar.update()
+    finally:
+        bar.close()
+
+
+def _finalise_shards(writers: dict[str, _ShardWriter], provisional: dict[str, int], vocab: Vocabulary,
+                     out: Path) -> dict[str, list[str]]:
+    """Rewrite provisional ids as final vocabulary ids into the corpus folder."""
+    remap = np.zeros(len(provisional), dtype=np.int32)
+    final_ids = vocab.encode(list(provisional), add_start_end=False)
+    remap[list(provisional.values())] = final_ids
+    shards: dict[str, list[str]] = {}
+    for split, writer in writers.items():
+        shards[split] = []
+        for path in writer.paths:
+            with np.load(path) as data:
+                ids, offsets, names = remap[data["ids"]], data["offsets"], data["names"]
+            target = out / path.name
+
+            def write(temp: str, ids=ids, offsets=offsets, names=names) -> None:  # type: ignore[no-untyped-def]
+                with open(temp, "wb") as handle:
+                    np.savez(handle, ids=ids, offsets=offsets, names=names)
+
+            write_atomically(target, write)
+            shards[split].append(target.name)
+    return shards
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for name in ("symbolic", "numpy", "music21", "pretty_midi"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def load_manifest(folder: str | Path) -> dict:  # type: ignore[type-arg]
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise CorpusError(f"{folder}: no {MANIFEST}; not a corpus folder, or its build did not finish")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise CorpusError(f"{folder}: corpus format {manifest.get('format_version')}, expected {FORMAT_VERSION}")
+    return manifest
+
+
+def load_vocabulary(folder: str | Path) -> Vocabulary:
+    return Vocabulary.from_json((Path(folder) / VOCAB).read_text(encoding="utf-8"))
+
+
+def iter_split(folder: str | Path, split: str) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, token ids) of each tune of a split, shard by shard."""
+    manifest = load_manifest(folder)
+    for shard in manifest["shards"].get(split, []):
+        with np.load(Path(folder) / shard) as data:
+            ids, offsets, names = data["ids"], data["offsets"], data["names"]
+        for i, name in enumerate(names):
+            yield str(name), ids[offsets[i]:offsets[i + 1]]
+
+
+def corpus_stats(folder: str | Path) -> dict:  # type: ignore[type-arg]
+    """Tunes, tokens, meters, modes, tune types and lengths of each split."""
+    manifest = load_manifest(folder)
+    vocab = load_vocabulary(folder)
+    stats: dict = {"splits": {}, "meters": Counter(), "modes": Counter(), "types": Counter(), "lengths": []}  # type: ignore[type-arg]
+    for split in SPLITS:
+        tunes = tokens = 0
+        for _, ids in iter_split(folder, split):
+            header = vocab.decode(ids[:HEADER_TOKENS].tolist())
+            stats["types"][header[0].split(":", 1)[1]] += 1
+            stats["meters"][header[1].split(":", 1)[1]] += 1
+            stats["modes"][header[3].split(":", 1)[1]] += 1
+            stats["lengths"].append(len(ids))
+            tunes += 1
+            tokens += len(ids)
+        stats["splits"][split] = {"tunes": tunes, "tokens": tokens}
+    stats["manifest_counts"] = manifest["counts"]
+    return stats
+
+
+def plot_stats(stats: dict, out_dir: str | Path) -> list[Path]:  # type: ignore[type-arg]
+    """PNG histograms of lengths, meters, modes and tune types; returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    written = []
+    charts = [("lengths", "tokens per tune", None)] + [(name, name, stats[name]) for name in ("meters", "modes", "types")]
+    for name, label, counter in charts:
+        figure, axes = plt.subplots(figsize=(8, 4))
+        if counter is None:
+            axes.hist(stats["lengths"], bins=50)
+        else:
+            labels, values = zip(*counter.most_common(20), strict=True) if counter else ((), ())
+            axes.bar(labels, values)
+            axes.tick_params(axis="x", rotation=45)
+        axes.set_title(label)
+        figure.tight_layout()
+        target = out_dir / f"{name}.png"
+        write_atomically(target, lambda temp, figure=figure: figure.savefig(temp, format="png"))
+        plt.close(figure)
+        written.append(target)
+    return written
+
+
+def default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

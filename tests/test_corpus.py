@@ -1,0 +1,124 @@
+"""`symbolic corpus build`: deduplicated, leak-free, deterministic, atomic, lossless shards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from symbolic.abc_reader import read_abc
+from symbolic.abc_writer import write_abc_tunebook
+from symbolic.cli import main
+from symbolic.corpus import (
+    MANIFEST,
+    BuildSettings,
+    CorpusError,
+    build_corpus,
+    corpus_stats,
+    iter_split,
+    load_manifest,
+    load_vocabulary,
+    melody_key,
+)
+from symbolic.tokens import tokens_to_tune, tune_to_tokens
+from symbolic.transpose import transpose_to
+
+
+def write_book(folder: Path, name: str, count: int, offset: int = 0) -> Path:
+    letters = "CDEFGABcdefgab"
+    tunes = []
+    for n in range(count):
+        # A distinct melody per n: its first four notes walk up from a different letter.
+        start = (n + offset) % 10
+        notes = "".join(letters[start + i] for i in range(4))
+        tunes.append(f"X:{n + 1}\nT:T{n + offset}\nR:reel\nM:4/4\nL:1/8\nK:G\n"
+                     f"|:{notes} {letters[(n + offset) // 10 % 7]}2B2|cBAG A4:|\n")
+    path = folder / name
+    path.write_text("\n".join(tunes))
+    return path
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> list[str]:
+    folder = tmp_path / "abc"
+    folder.mkdir()
+    first = write_book(folder, "a.abc", 40)
+    # b.abc repeats a.abc's first 10 melodies moved to D: duplicates after key normalisation.
+    moved = [transpose_to(t, "D") for t in read_abc(first.read_text()).tunes[:10]]
+    (folder / "b.abc").write_text(write_abc_tunebook(moved))
+    write_book(folder, "c.abc", 30, offset=40)
+    (folder / "bad.abc").write_text("X:1\nT:broken\nK:C\nAB = C|\n")
+    return [str(folder)]
+
+
+def test_build_counts_dedupes_and_splits_without_leaks(sources: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    manifest = build_corpus(sources, out, BuildSettings(seed=3, valid_fraction=0.2, test_fraction=0.2), progress=False)
+    counts = manifest["counts"]
+    assert counts["read"] == 81 and counts["skipped"] == 1
+    assert counts["duplicates"] == 10
+    assert counts["kept"] == 70 == counts["train"] + counts["valid"] + counts["test"]
+    assert counts["valid"] > 0 and counts["test"] > 0
+    vocab = load_vocabulary(out)
+    keys = {split: {melody_key(vocab.decode(ids.tolist())) for _, ids in iter_split(out, split)}
+            for split in ("train", "valid", "test")}
+    assert not keys["train"] & keys["valid"] and not keys["train"] & keys["test"] and not keys["valid"] & keys["test"]
+    assert sum(len(k) for k in keys.values()) == 70
+    skipped = (out / "skipped.tsv").read_text().splitlines()
+    assert len(skipped) == 2 and "bad.abc" in skipped[1] and "unexpected character" in skipped[1]
+    assert manifest["vocabulary"]["sha256"] == vocab.sha256
+    assert json.loads((out / MANIFEST).read_text()) == manifest
+
+
+def test_shards_decode_to_the_normalised_tunes(sources: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    build_corpus(sources, out, progress=False)
+    vocab = load_vocabulary(out)
+    decoded = {}
+    for split in ("train", "valid", "test"):
+        for name, ids in iter_split(out, split):
+            decoded[name] = tokens_to_tune(vocab.decode(ids.tolist()))
+    path = Path(sources[0]) / "c.abc"
+    for tune in read_abc(path.read_text()).tunes:
+        name = f"{path}#X:{tune.reference}"
+        assert tokens_to_tune(tune_to_tokens(tune), 1) == decoded[name]
+
+
+def test_same_seed_same_corpus_whatever_the_jobs(sources: list[str], tmp_path: Path) -> None:
+    one = build_corpus(sources, tmp_path / "one", BuildSettings(seed=5, jobs=1), progress=False)
+    two = build_corpus(sources, tmp_path / "two", BuildSettings(seed=5, jobs=2), progress=False)
+    build_corpus(sources, tmp_path / "other", BuildSettings(seed=6, valid_fraction=0.3), progress=False)
+    assert one["counts"] == two["counts"]
+    for split in ("train", "valid", "test"):
+        assert [n for n, _ in iter_split(tmp_path / "one", split)] == [n for n, _ in iter_split(tmp_path / "two", split)]
+    assert [n for n, _ in iter_split(tmp_path / "one", "valid")] != [n for n, _ in iter_split(tmp_path / "other", "valid")]
+
+
+def test_interrupted_build_leaves_no_manifest(sources: list[str], tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "corpus"
+    build_corpus(sources, out, progress=False)
+    assert (out / MANIFEST).exists()
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("symbolic.corpus._finalise_shards", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_corpus(sources, out, progress=False)
+    assert not (out / MANIFEST).exists() and not (out / ".building").exists()
+    with pytest.raises(CorpusError, match="did not finish"):
+        load_manifest(out)
+
+
+def test_cli_build_and_stats(sources: list[str], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "corpus"
+    assert main(["corpus", "build", *sources, "--out", str(out), "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "kept 70 tunes" in printed
+    assert main(["corpus", "stats", str(out), "--plot"]) == 0
+    printed = capsys.readouterr().out
+    assert "train" in printed and "meters: 4/4 70" in printed and (out / "lengths.png").stat().st_size > 1000
+    stats = corpus_stats(out)
+    assert stats["types"]["reel"] == 70
+    assert main(["corpus", "stats", str(tmp_path)]) == 2

@@ -22,15 +22,18 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from fractions import Fraction
 from pathlib import Path
 
+from symbolic.abc_fields import parse_meter
 from symbolic.abc_reader import read_tune
 from symbolic.tune import Bar, Note
 
@@ -140,8 +143,10 @@ def music21_melody(text: str, mode: str = "shipped") -> Melody:
         score = converter.parse(MODES[mode] + text, format="abc")
     if isinstance(score, stream.Opus):  # a text with an X: line reads as an opus of one score
         score = score.scores[0]
+    # Voices declared in the header come out as empty parts: the melody is the first part with notes.
+    part = next((p for p in score.parts if p.recurse().notesAndRests), score.parts[0])
     melody: Melody = []
-    for element in score.parts[0].recurse().notesAndRests:
+    for element in part.recurse().notesAndRests:
         # Chord symbols are Chord subclasses in music21; they are not melody.
         if isinstance(element, harmony.Harmony) or element.duration.isGrace:
             continue
@@ -160,7 +165,7 @@ class Comparison:
     theirs: dict[str, Melody] = field(default_factory=dict)
     our_error: str = ""
     their_error: str = ""
-    cause: str = ""
+    causes: list[str] = field(default_factory=list)
 
     @property
     def compared(self) -> bool:
@@ -189,7 +194,8 @@ def compare_tune(tune: CorpusTune, modes: Sequence[str] = tuple(MODES)) -> Compa
         except Exception as error:  # noqa: BLE001 - music21 raises many kinds on odd input
             result.their_error = f"{type(error).__name__}: {error}"
             break
-    result.cause = classify(result)
+    if result.compared or result.our_error or result.their_error:
+        result.causes = explain(result)
     return result
 
 
@@ -199,7 +205,8 @@ def first_difference(a: Melody, b: Melody) -> int:
 
 def merge_split_notes(melody: Melody, target: Melody) -> Melody:
     """Join runs of same-pitch events of `melody` wherever together they make one event of
-    `target`: music21 splits notes that overflow a bar it re-bars, which is not a reading difference."""
+    `target`: music21 re-bars an overfull bar and splits the note that crosses its new bar line,
+    which is not a difference in reading."""
     merged: Melody = []
     i = 0
     for pitch, duration in target:
@@ -218,33 +225,155 @@ def merge_split_notes(melody: Melody, target: Melody) -> Melody:
     return merged + melody[i:]
 
 
-def classify(c: Comparison) -> str:
-    """A first, mechanical guess at why the two readings differ; the report's hand checks of a
-    few of each class decide who is right."""
-    if c.our_error and c.their_error:
-        return "both fail to read"
-    if c.our_error:
-        return "ours fails to read"
-    if c.their_error:
-        return "music21 fails to read"
+def mismatch(a: Melody, b: Melody) -> int:
+    """Events of either melody outside the longest matching blocks (0 when they are equal)."""
+    matched = sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return len(a) + len(b) - 2 * matched
+
+
+# ----- explaining disagreements -----
+# Each cause is checked by an ablation: the tune text is rewritten so that the feature can no longer
+# differ (the same rewrite for both readers), and the cause counts when that brings the readings
+# closer. The verdicts come from reading a handful of each class by hand against ABC 2.1.
+_FIELD_LINE = re.compile(r"^[A-Za-z+]:")
+# Quoted strings, !decorations! and inline fields, which a rewrite of the music must leave alone.
+_PROTECTED = re.compile(r'("[^"]*"|![^!]*!|\[[A-Za-z]:[^\]]*\])')
+_OLD_CHORD = re.compile(r"\+((?:[\^_=]*[A-Ga-g][,']*\d*/?\d*\s*)+)\+")
+
+
+def _on_music(text: str, rewrite: Callable[[str], str]) -> str:
+    """Apply `rewrite` to the music of the tune body: not to header or field lines, comments,
+    quoted strings, decorations in bangs or inline fields."""
+    out, in_body = [], False
+    for line in text.split("\n"):
+        if in_body and line and not line.startswith("%") and not _FIELD_LINE.match(line):
+            parts = _PROTECTED.split(line)
+            line = "".join(part if i % 2 else rewrite(part) for i, part in enumerate(parts))
+        elif line.startswith("K:"):
+            in_body = True
+        out.append(line)
+    return "\n".join(out)
+
+
+def _header_value(text: str, letter: str) -> str | None:
+    match = re.search(rf"^{letter}:(.*)$", text.split("\nK:")[0], re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def _explicit_tuplets(text: str) -> str:
+    """(5, (7 and (9 with ABC 2.1's q written out: 3 in simple meter, 2 in compound meter."""
+    try:
+        compound = parse_meter(_header_value(text, "M") or "none").is_compound
+    except ValueError:
+        compound = False
+    q = 2 if compound else 3
+
+    def one(match: re.Match) -> str:
+        return f"({match.group(1)}:{q}" if match.group(1) in ("5", "7", "9") else match.group(0)
+
+    return _on_music(text, lambda s: re.sub(r"\((\d+)(?![\d:])", one, s))
+
+
+def _unit_for_cut_time(text: str) -> str:
+    """Write L:1/8, the ABC 2.1 default for M:C| (2/2), into a header that has no L:."""
+    if (_header_value(text, "M") or "").replace(" ", "") != "C|" or _header_value(text, "L") is not None:
+        return text
+    head, _, body = text.partition("\nK:")
+    return f"{head}\nL:1/8\nK:{body}"
+
+
+@dataclass(frozen=True)
+class Cause:
+    name: str
+    verdict: str
+    rewrite: Callable[[str], str] | None = None
+
+
+ACCIDENTAL_MODE = Cause(
+    "accidental carried to the end of the bar",
+    "ours (ABC 2.1 §11.3: an accidental holds to the end of the bar). music21 applies that only to "
+    "files that declare `%abc-2.x`; without it, as in every bundled book, it reads ABC 1.3 rules and "
+    "applies an accidental to its own note only.",
+)
+OTHER_OCTAVE = Cause(
+    "accidental met again in another octave of the same bar",
+    "music21 as ABC 2.1 (§11.3: the default `%%propagate-accidentals pitch` carries an accidental to the "
+    "same letter in every octave); ours carries it in the note's own octave only (`octave`). Shown only "
+    "where it adds to another difference, as music21 as shipped carries nothing.",
+)
+MULTI_VOICE = Cause(
+    "multi-voice tune (V:)",
+    "ours (ABC 2.1 §7: a voice continues across V: blocks; we keep the first voice). music21 makes a new "
+    "part for every V: block and puts notes after an inline [V:] at a line start into the same part.",
+)
+OVERFULL_BAR = Cause(
+    "music21 re-bars an overfull bar and splits the note crossing its new bar line",
+    "ours: ABC has no re-barring; the written note is one note (only a notation choice in music21).",
+)
+REWRITES: tuple[Cause, ...] = (
+    Cause("H (fermata) shorthand before a note", "ours: music21 drops the note after `H`.",
+          lambda t: _on_music(t, lambda s: s.replace("H", ""))),
+    Cause("T (trill) shorthand before an accidental", "ours: after `T`, music21 plays the accidental but does "
+          "not carry it through the bar.", lambda t: _on_music(t, lambda s: s.replace("T", ""))),
+    Cause("decoration or tie right after > or <", "ours (ABC 2.1 §4.4 and §4.20: decorations belong to the "
+          "next note, so `d>.c` is still broken rhythm); music21 drops the broken rhythm.",
+          lambda t: _on_music(t, lambda s: re.sub(r"([<>]+)[-.~uvHTJLMPRS]+", r"\1", s))),
+    Cause("x (invisible rest)", "ours (ABC 2.1 §4.5: x is a rest that takes its time); music21 drops it.",
+          lambda t: _on_music(t, lambda s: s.replace("x", "z"))),
+    Cause("tuplet (5, (7 or (9 without q", "ours (ABC 2.1 §4.13: q is 3 in simple meter, 2 in compound); "
+          "music21 uses 2 in simple meter.", _explicit_tuplets),
+    Cause("legacy +...+ chord (ABC 1.x)", "neither: ABC 2.1 reads `+...+` as a decoration, so we drop the "
+          "notes (as the standard says); music21 reads them as consecutive notes, not a chord. abc2midi and "
+          "abc2abc take +CEG+ as a chord only with -OCC.",
+          lambda t: _on_music(t, lambda s: _OLD_CHORD.sub(r"[\1]", s))),
+    Cause("M:C| with no L:", "music21 (ABC 2.1 §3.1.7: C| is 2/2, so the default unit is 1/8); ours takes "
+          "1/16 because `Meter('C|').bar_length` is 2 quarter notes instead of 4: a bug in symbolic/tune.py.",
+          _unit_for_cut_time),
+)
+UNEXPLAINED = Cause("unexplained", "to be read by hand")
+OUR_FAILURE = Cause("ours fails to read", "see each: all were damaged text when last read by hand")
+THEIR_FAILURE = Cause("music21 fails to read", "see each")
+CAUSES: dict[str, Cause] = {
+    c.name: c for c in (ACCIDENTAL_MODE, OTHER_OCTAVE, MULTI_VOICE, *REWRITES, OVERFULL_BAR, UNEXPLAINED, OUR_FAILURE,
+                        THEIR_FAILURE)
+}
+
+
+def explain(c: Comparison) -> list[str]:
+    """The causes of a disagreement, found by ablation (see `REWRITES`); [] when the readings agree."""
+    if c.our_error or c.their_error:
+        return [OUR_FAILURE.name] if c.our_error else [THEIR_FAILURE.name]
     assert c.ours is not None
-    ours, theirs = c.ours, c.theirs["shipped"]
-    if ours == theirs:
-        return "agree"
-    if ours == c.theirs.get("abc21_octave"):
-        return "accidental carried to the end of the bar (music21 as shipped: ABC 1.3, no carry)"
-    nearest = c.theirs.get("abc21_octave", theirs)
-    if ours == merge_split_notes(nearest, ours):
-        return "music21 splits a note that overflows a bar"
-    same_durations = [e[1] for e in ours] == [e[1] for e in nearest]
-    same_pitches = [e[0] for e in ours] == [e[0] for e in nearest]
-    if same_durations and not same_pitches:
-        return "pitch: other"
-    if same_pitches and not same_durations:
-        return "duration: other"
-    if len(ours) != len(nearest):
-        return "note count differs: other"
-    return "pitch and duration: other"
+    if c.ours == c.theirs["shipped"]:
+        return []
+    mode = "abc21_octave" if "abc21_octave" in c.theirs else "shipped"
+    causes = []
+    if mismatch(c.ours, c.theirs[mode]) < mismatch(c.ours, c.theirs["shipped"]):
+        causes.append(ACCIDENTAL_MODE.name)
+    if "abc21" in c.theirs and c.theirs["abc21"] != c.theirs[mode]:
+        causes.append(OTHER_OCTAVE.name)
+    if re.search(r"^\[?V:", c.tune.text, re.MULTILINE):
+        return [*causes, MULTI_VOICE.name]
+    text, ours, theirs = c.tune.text, c.ours, c.theirs[mode]
+    for cause in REWRITES:
+        if ours == theirs:
+            break
+        assert cause.rewrite is not None
+        changed = cause.rewrite(text)
+        if changed == text:
+            continue
+        try:
+            new_ours, new_theirs = our_melody(changed)[0], music21_melody(changed, mode)
+        except Exception:  # noqa: BLE001 - a rewrite that breaks either reader explains nothing
+            continue
+        if mismatch(new_ours, new_theirs) < mismatch(ours, theirs):
+            causes.append(cause.name)
+            text, ours, theirs = changed, new_ours, new_theirs
+    if ours != theirs and ours == merge_split_notes(theirs, ours):
+        causes.append(OVERFULL_BAR.name)
+    elif ours != theirs:
+        causes.append(UNEXPLAINED.name)
+    return causes
 
 
 # ----- reporting -----
@@ -271,29 +400,43 @@ def describe(c: Comparison, width: int = 4) -> str:
     return f"note {i + 1} (bar {bar}); ours `{show(c.ours)}` · music21 `{show(theirs)}` ({len(c.ours)} vs {len(theirs)} events)"
 
 
-def write_report(path: Path, comparisons: Sequence[Comparison], command: str, notes: str = "") -> None:
+def write_report(path: Path, comparisons: Sequence[Comparison], command: str) -> None:
     lines = [
         "# Our ABC reader against music21's: disagreements",
         "",
-        f"Made by `{command}`; music21 run as shipped, as ABC 2.1 and as ABC 2.1 with octave-only accidentals.",
-        "Events are `pitch:duration` (MIDI number or `z` for a rest, quarter notes); the place is the first",
-        "event where the readings part (music21 as ABC 2.1 with octave accidentals where that one still differs).",
+        f"Made by `PYTHONPATH=. .venv/bin/python {command}` (music21 {_music21_version()}). Events are",
+        "`pitch:duration` (MIDI number or `z` for a rest; quarter notes). The place shown is the first event",
+        "where the readings part, against music21 as ABC 2.1 with octave accidentals (the nearest to our rule)",
+        "unless that one agrees. Causes are found by ablation (`explain` in benchmarks/music21_agreement.py).",
+        "",
+        "## Summary",
         "",
         *summary_lines(comparisons),
         "",
+        "## Causes and who is right",
+        "",
+        "| cause | tunes | who is right |",
+        "| --- | ---: | --- |",
     ]
-    if notes:
-        lines += [notes.rstrip(), ""]
-    by_cause: dict[str, list[Comparison]] = {}
+    counts = Counter(cause for c in comparisons for cause in c.causes)
+    lines += [f"| {name} | {counts[name]} | {CAUSES[name].verdict} |" for name in CAUSES if counts[name]]
+    lines.append("")
+    groups: dict[str, list[Comparison]] = {}
     for c in comparisons:
-        if c.cause != "agree":
-            by_cause.setdefault(c.cause, []).append(c)
-    for cause, items in sorted(by_cause.items(), key=lambda kv: -len(kv[1])):
-        lines += [f"## {cause} ({len(items)})", ""]
+        if c.causes:
+            groups.setdefault(" + ".join(c.causes), []).append(c)
+    for signature, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines += [f"## {signature} ({len(items)})", ""]
         lines += [f"- {c.tune.label}: {describe(c)}" for c in items]
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
+
+
+def _music21_version() -> str:
+    import music21
+
+    return str(music21.__version__)
 
 
 def summary_lines(comparisons: Sequence[Comparison]) -> list[str]:
@@ -308,8 +451,8 @@ def summary_lines(comparisons: Sequence[Comparison]) -> list[str]:
             r = rates(compared, mode)
             lines.append(f"- agree with {name}: pitches {r['pitch']:.1%}, durations {r['duration']:.1%}, "
                          f"both {r['both']:.1%}")
-    causes = Counter(c.cause for c in comparisons if c.cause != "agree")
-    lines += [f"- {count:5d}  {cause}" for cause, count in causes.most_common()]
+    counts = Counter(cause for c in comparisons for cause in c.causes)
+    lines += [f"- {count:5d} tunes: {cause}" for cause, count in counts.most_common()]
     return lines
 
 

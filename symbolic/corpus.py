@@ -11,6 +11,7 @@ only a hash per kept tune (for deduplication) and the current shard are held.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -269,10 +270,8 @@ def _versions() -> dict[str, str]:
 
     found = {"python": sys.version.split()[0]}
     for name in ("symbolic", "numpy", "music21", "pretty_midi"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             found[name] = version(name)
-        except PackageNotFoundError:
-            pass
     return found
 
 

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser(
         "convert",
-        help="convert ABC tunes to clean ABC or MIDI",
+        help="convert ABC or MIDI tunes to clean ABC or MIDI",
         description=(
             "Read every tune of the inputs and write one output file per tune: <stem>.<ext> for a "
             "one-tune file, <stem>-<X>.<ext> for each tune X of a tunebook. Tunes that cannot be "
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     convert.add_argument("inputs", nargs="+", metavar="IN",
-                         help="an .abc file, a folder of them (recursive), or a music21 collection "
+                         help="an .abc or .mid file, a folder of them (recursive), or a music21 collection "
                               "such as music21:oneills1850 or music21:folk (all five folk collections)")
     convert.add_argument("--to", required=True, choices=("abc", "mid"), help="output format")
     convert.add_argument("--out", default=".", metavar="DIR",
@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "Em or 'A dorian' must match the tune's mode")
     convert.add_argument("--tempo", type=_positive_int, metavar="BPM",
                          help="tempo in quarter notes a minute, replacing the tune's Q: field")
+    convert.add_argument("--track", type=_track, metavar="N|NAME",
+                         help="MIDI input: the track (index among pitched tracks, or name) holding the melody")
+    convert.add_argument("--program", type=int, metavar="P",
+                         help="MIDI input: the General MIDI program (0-127) of the melody instrument")
     convert.add_argument("--bars-per-line", type=_positive_int, default=4, metavar="N",
                          help="bars on each line of ABC output (default 4)")
     convert.set_defaults(handler=_convert)
@@ -75,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _track(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -102,17 +110,13 @@ def _prepare(tune: Tune, args: argparse.Namespace) -> Tune:
 def _convert(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from symbolic.abc_reader import read_abc_file
     from symbolic.abc_writer import write_abc
     from symbolic.atomic import write_text_atomically
-    from symbolic.sources import ABC_SUFFIXES, SourceError, expand_source
+    from symbolic.sources import SourceError, expand_source
 
     files: list[Path] = []
     for source in args.inputs:
         files += expand_source(source)
-    midi_inputs = [f for f in files if f.suffix.lower() not in ABC_SUFFIXES]
-    if midi_inputs:
-        raise SourceError(f"{midi_inputs[0]}: MIDI input is not supported yet; only .abc files convert")
     to_stdout = args.out == "-"
     if to_stdout and args.to != "abc":
         raise SourceError("--out - (standard output) works only with --to abc")
@@ -120,17 +124,17 @@ def _convert(args: argparse.Namespace) -> int:
     used_names: set[str] = set()
     converted = skipped = 0
     for path in tqdm(files, desc="converting", unit="file", disable=None, file=sys.stderr):
-        book = read_abc_file(path)
-        for error in book.errors:
+        tunes, errors = _read_tunes(path, args)
+        for error in errors:
             _warn(f"skipped {error}")
-        skipped += len(book.errors)
-        for tune in book.tunes:
+        skipped += len(errors)
+        for tune in tunes:
             try:
                 tune = _prepare(tune, args)
                 if to_stdout:
                     sys.stdout.write(write_abc(tune, args.bars_per_line) + "\n")
                 else:
-                    stem = path.stem if len(book.tunes) == 1 else f"{path.stem}-{tune.reference}"
+                    stem = path.stem if len(tunes) == 1 else f"{path.stem}-{tune.reference}"
                     target = out_dir / _unique(f"{stem}.{args.to}", used_names)
                     if args.to == "abc":
                         write_text_atomically(target, write_abc(tune, args.bars_per_line))
@@ -183,6 +187,28 @@ def _corpus_stats(args: argparse.Namespace) -> int:
         for path in plot_stats(stats, args.folder):
             print(f"wrote {path}")
     return 0
+
+
+def _read_tunes(path: Path, args: argparse.Namespace) -> tuple[list[Tune], list[SymbolicError]]:
+    """The tunes of an ABC or MIDI file and an error per tune that could not be read (a MIDI
+    file is one tune)."""
+    from symbolic.abc_reader import read_abc_file
+    from symbolic.midi_reader import read_midi
+    from symbolic.sources import ABC_SUFFIXES
+
+    if path.suffix.lower() in ABC_SUFFIXES:
+        book = read_abc_file(path)
+        return book.tunes, list(book.errors)
+    try:
+        tune, report = read_midi(path, track=args.track, program=args.program)
+    except SymbolicError as error:
+        return [], [error]
+    if report.estimated:
+        _warn(f"{path}: {' and '.join(report.estimated)} estimated from the notes")
+    if report.max_shift:
+        _warn(f"{path}: quantising moved notes by {float(report.mean_shift):.3f} quarter notes on average "
+              f"(at most {float(report.max_shift):.3f})")
+    return [tune], []
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -185,6 +185,11 @@ class _TuneParser:
         self.note_count = 0
         self.skip_overlay = False
         self.continued = ""
+        # (letter, octave) -> alteration of the notes being read, of the last note, and of the
+        # last note when it is tied (the next note of the same letter inherits it).
+        self.spellings: dict[tuple[str, int], int] = {}
+        self.last_spellings: dict[tuple[str, int], int] = {}
+        self.tied_spellings: dict[tuple[str, int], int] = {}
 
     # ----- errors -----
     def error(self, reason: str, column: int = 0) -> AbcSyntaxError:
@@ -319,6 +324,7 @@ class _TuneParser:
         elif kind == "tie":
             if self.last_note is not None:
                 self.last_note[4] = True
+                self.tied_spellings = self.last_spellings
         elif kind == "broken":
             if self.last_note is None:
                 raise ValueError("broken rhythm with no note before it")
@@ -393,14 +399,19 @@ class _TuneParser:
             raise ValueError(f"note length {text!r} out of range")
         return self.body_unit * 4 * multiplier
 
-    def pitch(self, accidental: str | None, letter: str, octave_marks: str) -> int:
+    def pitch(self, accidental: str | None, letter: str, octave_marks: str, grace: bool = False) -> int:
         upper = letter.upper()
         octave = (1 if letter.islower() else 0) + octave_marks.count("'") - octave_marks.count(",")
         if accidental is not None:
             alter = _ALTER[accidental]
             self.bar_accidentals[(upper, octave)] = alter
+        elif not grace and (upper, octave) in self.tied_spellings:
+            # A note tied from the same letter keeps its accidental, even across the bar line.
+            alter = self.tied_spellings[(upper, octave)]
         else:
             alter = self.bar_accidentals.get((upper, octave), self.signature[upper])
+        if not grace:
+            self.spellings[(upper, octave)] = alter
         midi = 60 + LETTER_SEMITONES[upper] + alter + 12 * octave
         if not 0 <= midi <= 127:
             raise ValueError(f"pitch {letter}{octave_marks} outside the MIDI range")
@@ -435,7 +446,7 @@ class _TuneParser:
     def grace(self, inner: str) -> tuple[int, ...]:
         pitches = []
         for note in re.finditer(_NOTE, inner):
-            pitches.append(self.pitch(note.group(1), note.group(2), note.group(3)))
+            pitches.append(self.pitch(note.group(1), note.group(2), note.group(3), grace=True))
         return tuple(pitches)
 
     def add_note(self, pitches: tuple[int, ...], duration: Fraction, tie: bool = False) -> None:
@@ -453,6 +464,8 @@ class _TuneParser:
         event = ["note", pitches, duration, grace, tie]
         self.events.append(event)
         self.last_note = event
+        self.last_spellings, self.spellings = self.spellings, {}
+        self.tied_spellings = self.last_spellings if tie else {}
         self.note_count += 1
 
     def tuplet(self, match: re.Match) -> None:
@@ -467,7 +480,7 @@ class _TuneParser:
         elif p in (2, 4, 8):
             q = 3
         else:
-            q = 3 if not self.body_meter.is_compound else 2
+            q = 3 if self.body_meter.is_compound else 2
         r = int(r_text) if r_text else p
         if q == 0 or r == 0 or q > 64 or r > 64:
             raise ValueError(f"bad tuplet ({p}:{q}:{r}")

@@ -122,6 +122,9 @@ class _BodyWriter:
         self.set_key(tune.key)
         self.group = _beam_group(tune.meter)
         self.bar_start = Fraction(0)
+        # (letter, octave) -> alteration of the note being written, and of a tied note before it.
+        self.spellings: dict[tuple[str, int], int] = {}
+        self.tied: dict[tuple[str, int], int] = {}
 
     def set_key(self, key) -> None:  # type: ignore[no-untyped-def]
         self.signature = key.signature
@@ -129,13 +132,20 @@ class _BodyWriter:
         self.neutral = not any(self.signature.values())
         self.bar_accidentals: dict[tuple[str, int], int] = {}
 
-    def pitch_text(self, pitch: int) -> str:
+    def pitch_text(self, pitch: int, grace: bool = False) -> str:
+        """The pitch spelled, with an accidental only where the reader would not infer it: from
+        the note it is tied from, else from the bar's earlier accidentals, else from the key."""
         letter, alter, octave = spell(pitch, self.signature, self.prefer_sharps, self.neutral)
-        current = self.bar_accidentals.get((letter, octave), self.signature[letter])
+        if not grace and (letter, octave) in self.tied:
+            current = self.tied[(letter, octave)]
+        else:
+            current = self.bar_accidentals.get((letter, octave), self.signature[letter])
         text = _note_name(letter, octave)
         if alter != current:
             self.bar_accidentals[(letter, octave)] = alter
             text = _ACCIDENTAL_TEXT[alter] + text
+        if not grace:
+            self.spellings[(letter, octave)] = alter
         return text
 
     def lines(self) -> list[str]:
@@ -266,7 +276,7 @@ class _BodyWriter:
     def _note_text(self, note: Note, ratio: Fraction, chords_before: list | None = None) -> str:  # type: ignore[type-arg]
         text = "".join(f'"{c.name}"' for c in chords_before or [])
         if note.grace:
-            text += "{" + "".join(self.pitch_text(p) for p in note.grace) + "}"
+            text += "{" + "".join(self.pitch_text(p, grace=True) for p in note.grace) + "}"
         if not note.pitches:
             text += "z"
         elif len(note.pitches) == 1:
@@ -276,4 +286,6 @@ class _BodyWriter:
         text += _length_text(ratio)
         if note.tie:
             text += "-"
+        self.tied = self.spellings if note.tie else {}
+        self.spellings = {}
         return text

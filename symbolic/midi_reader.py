@@ -22,6 +22,7 @@ from symbolic.tune import MODES, Bar, ChordSymbol, Key, Meter, Note, Tempo, Tune
 
 # Steps a quarter note: 32nds (3 steps, so dotted 16ths too) and eighth-note triplets (8) fit.
 GRID = 24
+PICKUP_MARGIN = 1.2  # a pickup is assumed only when its downbeats carry this much more time
 CHORD_SPREAD = 1  # steps within which onsets count as one chord
 # Named limits against hostile or broken files.
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -88,7 +89,7 @@ def read_midi(path: str | Path, *, track: int | str | None = None,
     key = _key(midi, line, estimated)
     tempo = _tempo(midi)
     chords = _chords(instruments, melody, midi, resolution)
-    body, chord_symbols = _bars(line, meter, chords)
+    body, chord_symbols = _bars(line, meter, chords, _first_bar(line, meter))
     fields = (("N", "estimated from the notes: " + ", ".join(estimated)),) if estimated else ()
     name = melody.name.strip() or path.stem
     tune = Tune(reference=1, titles=(path.stem,), meter=meter, unit=default_unit(meter), key=key, tempo=tempo,
@@ -175,27 +176,42 @@ def _meter(midi, line: list[tuple[int, int, int | None]], estimated: list[str]) 
     if midi.time_signature_changes:
         signature = midi.time_signature_changes[0]
         try:
-            return Meter(f"{signature.numerator}/{signature.denominator}")
+            meter = Meter(f"{signature.numerator}/{signature.denominator}")
         except ValueError:
-            pass
+            meter = None
+        # A bar must be whole grid steps and a sane length; a corrupt signature is re-estimated.
+        length = meter.bar_length if meter is not None else None
+        if length is not None and (length * GRID).denominator == 1 and Fraction(1, 2) <= length <= 32:
+            return meter
     estimated.append("meter")
-    onsets = [start for start, _, pitch in line if pitch is not None]
-    # Compound time puts onsets on thirds of the beat rather than halves.
-    thirds = sum(1 for s in onsets if s % GRID in (GRID // 3, 2 * GRID // 3))
-    halves = sum(1 for s in onsets if s % GRID == GRID // 2)
-    if thirds > halves and thirds > len(onsets) / 5:
-        return Meter("6/8")
-    # Between 3/4 and 4/4: the period whose downbeats carry the longest notes.
-    weight = {3: 0.0, 4: 0.0, 2: 0.0}
-    for start, duration, pitch in line:
-        if pitch is None:
-            continue
-        for beats in weight:
-            if start % (beats * GRID) == 0:
-                weight[beats] += duration
-    ratio3 = weight[3] / max(1, len(range(0, line[-1][0] + 1, 3 * GRID)))
-    ratio4 = weight[4] / max(1, len(range(0, line[-1][0] + 1, 4 * GRID)))
-    return Meter("3/4") if ratio3 > ratio4 * 1.1 else Meter("4/4")
+    return estimate_meter([(start, duration) for start, duration, pitch in line if pitch is not None])[0]
+
+
+def _lift(notes: list[tuple[int, int]], period: int, grain: int) -> tuple[float, int]:
+    """How much more sounding time starts on every `period`-th step than chance, at the best
+    offset (tried on a `grain` grid): long notes fall on strong beats."""
+    totals = {}
+    for offset in range(0, period, grain):
+        totals[offset] = sum(d for s, d in notes if (s - offset) % period == 0)
+    mean = sum(totals.values()) / len(totals) or 1.0
+    best = max(totals, key=lambda o: (totals[o], -o))
+    return totals[best] / mean, best
+
+
+def estimate_meter(notes: list[tuple[int, int]]) -> tuple[Meter, int]:
+    """(meter, offset of the first bar line in steps) from (onset, duration) in steps: compound
+    or simple beats first (which beat length carries the long notes), then beats to the bar."""
+    eighth = GRID // 2
+    simple, _ = _lift(notes, GRID, eighth)
+    compound, _ = _lift(notes, 3 * eighth, eighth)
+    choices = (("6/8", 2), ("9/8", 3)) if compound > simple * 1.05 else (("4/4", 4), ("3/4", 3), ("2/4", 2))
+    beat = 3 * eighth if compound > simple * 1.05 else GRID
+    scored = []
+    for text, beats in choices:
+        lift, offset = _lift(notes, beats * beat, beat)
+        scored.append((lift / beats ** 0.5, text, offset))  # more beats a bar: more lift by chance  # more beats a bar: more lift by chance
+    _, text, offset = max(scored)
+    return Meter(text), offset
 
 
 def _key(midi, line: list[tuple[int, int, int | None]], estimated: list[str]) -> Key:  # type: ignore[no-untyped-def]
@@ -266,13 +282,28 @@ def name_chord(pitch_classes: set[int]) -> str | None:
     return None
 
 
+def _first_bar(line: list[tuple[int, int, int | None]], meter: Meter) -> int:
+    """Where the first bar line falls (0: no pickup): the bar offset whose downbeats carry the
+    most sounding time, if it beats offset 0 clearly. The ends of tunes do not tell, since a
+    pickup and a short last bar often make one bar together. Measured right for 70.5% of
+    bundled tunes (`benchmarks/midi_agreement.py`), against 31% for "never a pickup"."""
+    if meter.bar_length is None:
+        return 0
+    bar_steps = int(meter.bar_length * GRID)
+    beat = GRID * 3 // 2 if meter.is_compound else GRID * 4 // meter.denominator
+    notes = [(s, d) for s, d, p in line if p is not None]
+    at_zero = sum(d for s, d in notes if s % bar_steps == 0)
+    _, offset = _lift(notes, bar_steps, GRID // 2)
+    at_best = sum(d for s, d in notes if (s - offset) % bar_steps == 0)
+    return offset if at_best > PICKUP_MARGIN * at_zero else 0
+
+
 def _bars(line: list[tuple[int, int, int | None]], meter: Meter,
-          chords: list[tuple[int, str]]) -> tuple[list, list[ChordSymbol]]:  # type: ignore[type-arg]
-    """Notes split at bar lines (tied across them), with a pickup so the tune ends on a bar line."""
+          chords: list[tuple[int, str]], pickup: int) -> tuple[list, list[ChordSymbol]]:  # type: ignore[type-arg]
+    """Notes split at bar lines (tied across them), the first bar line at `pickup` steps."""
     bar_length = meter.bar_length
     total = line[-1][0] + line[-1][1]
     bar_steps = int(bar_length * GRID) if bar_length is not None else 0
-    pickup = total % bar_steps if bar_steps else 0
 
     def next_bar(position: int) -> int:
         """The first bar line after `position` (past the end in free meter)."""

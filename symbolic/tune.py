@@ -134,7 +134,7 @@ class Meter:
         if self.text == "C":
             return Fraction(4)
         if self.text == "C|":
-            return Fraction(2)
+            return Fraction(4)  # cut time: two half notes
         return _meter_length(self.text) * 4
 
     @property

@@ -71,7 +71,8 @@ def test_default_unit_length_follows_meter() -> None:
 def test_meters() -> None:
     # Common time, cut time, free meter, compound and additive meters.
     assert tune("A", "M:C\nK:C").meter.bar_length == 4
-    assert tune("A", "M:C|\nK:C").meter.bar_length == 2
+    assert tune("A", "M:C|\nK:C").meter.bar_length == 4
+    assert tune("A", "M:C|\nK:C").unit == F(1, 8)
     assert tune("A", "M:none\nK:C").meter == Meter("none")
     assert tune("A", "M:2+3+2/8\nK:C").meter.bar_length == F(7, 2)
     assert tune("A", "M:2/4+3/8\nK:C").meter.bar_length == F(7, 2)
@@ -91,6 +92,13 @@ def test_broken_rhythm() -> None:
     assert [n.duration for n in t.notes] == [F(3, 4), F(1, 4), F(1, 4), F(3, 4), F(7, 8), F(1, 8), F(1, 8), F(7, 8)]
 
 
+def test_tied_note_keeps_its_accidental_across_the_bar_line() -> None:
+    # ^F2-|F2 is one F sharp held over the bar; the next F in that bar is natural again.
+    t = tune("^F2- | F2 F2 | =c2- c2 [^Fc]- | [Fc]")
+    assert [n.pitch for n in t.notes] == [66, 66, 65, 72, 72, 72, 72]
+    assert t.notes[5].pitches == (66, 72) and t.notes[6].pitches == (66, 72)
+
+
 def test_ties_across_bar_lines() -> None:
     # A tie across a bar line is kept as a flag on the first note; bars stay intact.
     t = tune("A4 B4- | B8")
@@ -99,16 +107,16 @@ def test_ties_across_bar_lines() -> None:
 
 
 def test_tuplets_with_standard_defaults() -> None:
-    # (3 is three in the time of two; (2 two in three; (5 in simple meter is five in three;
-    # (p:q:r spells it out.
+    # (3 is three in the time of two; (2 two in three; (5 is five in the time of two in simple
+    # meter and of three in compound meter; (p:q:r spells it out.
     t = tune("(3ABc (2AB (5ABcde (3:2:2A2B")
     durations = [n.duration for n in t.notes]
     assert durations[:3] == [F(1, 3)] * 3
     assert durations[3:5] == [F(3, 4)] * 2
-    assert durations[5:10] == [F(3, 10)] * 5
+    assert durations[5:10] == [F(1, 5)] * 5
     assert durations[10:] == [F(2, 3), F(1, 3)]
     compound = tune("(5ABcde", "M:6/8\nL:1/8\nK:C")
-    assert [n.duration for n in compound.notes] == [F(1, 5)] * 5
+    assert [n.duration for n in compound.notes] == [F(3, 10)] * 5
 
 
 def test_chords_keep_all_pitches_top_is_melody() -> None:

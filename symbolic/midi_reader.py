@@ -290,7 +290,6 @@ def _first_bar(line: list[tuple[int, int, int | None]], meter: Meter) -> int:
     if meter.bar_length is None:
         return 0
     bar_steps = int(meter.bar_length * GRID)
-    beat = GRID * 3 // 2 if meter.is_compound else GRID * 4 // meter.denominator
     notes = [(s, d) for s, d, p in line if p is not None]
     at_zero = sum(d for s, d in notes if s % bar_steps == 0)
     _, offset = _lift(notes, bar_steps, GRID // 2)

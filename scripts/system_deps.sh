@@ -7,6 +7,8 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 ldconfig -p 2>/dev/null | grep -q 'libfluidsynth\.so\.3' || missing+=(libfluidsynth3)
 command -v abc2midi >/dev/null 2>&1 || missing+=(abcmidi)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
+# The fluidsynth command line is only the reference in benchmarks/render_speed.py.
+command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -7,10 +7,15 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from symbolic.errors import SymbolicError
 from symbolic.tune import Tempo, Tune
+
+if TYPE_CHECKING:
+    from symbolic.midi_writer import MidiOptions
 
 EXIT_NOTHING_DONE = 1
 EXIT_USAGE = 2
@@ -50,6 +55,32 @@ def build_parser() -> argparse.ArgumentParser:
                          help="MIDI input: the General MIDI program (0-127) of the melody instrument")
     convert.add_argument("--bars-per-line", type=_positive_int, default=4, metavar="N",
                          help="bars on each line of ABC output (default 4)")
+    daw = convert.add_argument_group(
+        "MIDI output (--to mid)",
+        "Tracks are named, carry a General MIDI program, and tempo, time and key signatures are written. "
+        "Velocities follow the meter: strongest on the first beat, lighter off the beat.")
+    daw.add_argument("--instrument", metavar="NAME",
+                     help="melody instrument: fiddle (default), flute, whistle, accordion, concertina, piano, harp, "
+                          "guitar... (see soundfonts/instruments.json); 'bodhran' keeps the fiddle melody and adds "
+                          "a bodhran track")
+    daw.add_argument("--accompaniment", action="store_true",
+                     help="add a bass-and-chords track: the tune's chord symbols, else chords chosen from the melody "
+                          "in its key, played in a pattern for its R: type (jig, reel, hornpipe, polka, waltz, march)")
+    daw.add_argument("--accompaniment-instrument", metavar="NAME",
+                     help="instrument of the accompaniment: piano (default), guitar, bouzouki, harp...")
+    daw.add_argument("--drone", action="store_true",
+                     help="add a low, soft drone track: the tonic and its fifth held through each section")
+    daw.add_argument("--drone-instrument", metavar="NAME", help="instrument of the drone: accordion (default), pipes...")
+    daw.add_argument("--swing", type=_swing, metavar="RATIO",
+                     help="swing eighth-note pairs, as for hornpipes: the first eighth's share of the beat (0.66) "
+                          "or long:short (2:1); simple meters only, off by default")
+    daw.add_argument("--humanize", type=float, metavar="MS",
+                     help="move each note up to MS milliseconds early or late and vary its velocity a little "
+                          "(same result for the same --seed)")
+    daw.add_argument("--seed", type=int, metavar="N", help="seed of the humanisation (default 0)")
+    daw.add_argument("--no-repeats", action="store_true",
+                     help="play each part once in written order, taking the last of its n-th endings "
+                          "(default: repeats and endings played out)")
     convert.set_defaults(handler=_convert)
 
     corpus = commands.add_parser("corpus", help="build and inspect tokenised training corpora")
@@ -76,7 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("folder", metavar="DIR")
     stats.add_argument("--plot", action="store_true", help="also write PNG histograms into DIR")
     stats.set_defaults(handler=_corpus_stats)
+    from symbolic import cli_audio, cli_models
+
+    cli_models.register(commands)
+    cli_audio.register(commands)
     return parser
+
+
+def _swing(text: str) -> Fraction:
+    """`0.66` (the first eighth's share of a beat) or `2:1` (long to short)."""
+    try:
+        if ":" in text:
+            long, short = (Fraction(part) for part in text.split(":"))
+            return long / (long + short)
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a ratio such as 0.66 or 2:1: {text!r}") from None
 
 
 def _track(text: str) -> int | str:
@@ -107,6 +153,30 @@ def _prepare(tune: Tune, args: argparse.Namespace) -> Tune:
     return tune
 
 
+_MIDI_ONLY = ("instrument", "accompaniment", "accompaniment_instrument", "drone", "drone_instrument", "swing",
+              "humanize", "seed", "no_repeats")
+
+
+def _midi_options(args: argparse.Namespace) -> MidiOptions | None:
+    """The MIDI settings of `convert`, checked (MidiWriteError, UnknownInstrumentError), or
+    None for ABC output, which refuses them rather than ignore them."""
+    from symbolic.midi_writer import HUMANIZE_VELOCITY, MidiOptions
+
+    given = [name for name in _MIDI_ONLY if getattr(args, name) not in (None, False)]
+    if args.to != "mid":
+        if given:
+            raise SymbolicError(f"--{given[0].replace('_', '-')} applies only to --to mid")
+        return None
+    settings: dict = {"tempo_qpm": args.tempo, "accompaniment": args.accompaniment, "drone": args.drone,
+                      "swing": args.swing, "repeats": not args.no_repeats, "seed": args.seed or 0}
+    for name in ("instrument", "accompaniment_instrument", "drone_instrument"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    if args.humanize:
+        settings.update(humanize_ms=args.humanize, humanize_velocity=HUMANIZE_VELOCITY)
+    return MidiOptions(**settings)
+
+
 def _convert(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -120,6 +190,7 @@ def _convert(args: argparse.Namespace) -> int:
     to_stdout = args.out == "-"
     if to_stdout and args.to != "abc":
         raise SourceError("--out - (standard output) works only with --to abc")
+    midi_options = _midi_options(args)  # checked before any file is read: a bad value stops at once
     out_dir = Path(args.out)
     used_names: set[str] = set()
     converted = skipped = 0
@@ -141,7 +212,7 @@ def _convert(args: argparse.Namespace) -> int:
                     else:
                         from symbolic.midi_writer import write_midi
 
-                        write_midi(tune, target, tempo_qpm=args.tempo)
+                        write_midi(tune, target, midi_options)
             except SymbolicError as error:
                 _warn(f"skipped {path} X:{tune.reference}: {error}")
                 skipped += 1

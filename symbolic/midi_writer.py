@@ -1,9 +1,28 @@
-"""Tune -> standard MIDI file (pretty_midi): one instrument, repeats played out, ties joined.
+"""Tune -> standard MIDI file (pretty_midi), ready for a DAW: named tracks, tempo, time and key
+signatures, a General MIDI program per track, velocities that follow the meter, and optional
+humanisation, swing, accompaniment, drone and bodhrán tracks (`MidiOptions`).
 
 Choices a reader of the file may want to know:
-- Repeats, endings and part orders are unfolded as abc2midi plays them (`form.unfold_events`);
-  tied notes of the same pitches sound as one note (`form.merge_ties`); every pitch of a chord
+- Repeats, endings and part orders are unfolded as abc2midi plays them (`form.unfold_events`).
+  With `repeats=False` each part is played once in written order: of a group of n-th endings
+  only the last is played (it is the one that leads on), and a header `P:` order is ignored.
+  Tied notes of the same pitches sound as one note (`form.merge_ties`); every pitch of a chord
   sounds; grace notes are not written (they take no time in a `Tune`).
+- Bar positions come from the tune's bar lines, followed through the repeats: a short bar at
+  the start of the tune or of a section (after `|:`, `||`, `::`...) is a pickup and ends on the
+  downbeat; any other short bar starts on one.
+- Velocities: `velocity` on the first beat of a bar, ACCENT_STEP less on its other beats
+  (dotted quarters in 6/8, 9/8, 12/8; half notes in 2/2) and twice that off the beat.
+- Swing (`swing`, the share of a quarter note the first eighth of a pair takes: 2/3 is 2:1)
+  applies to simple meters only: compound meters already lilt. It bends time within each
+  quarter note counted from the downbeat, so sixteenths move with their eighth.
+- Humanisation moves each onset (a chord's notes together) by up to `humanize_ms` and each
+  velocity by up to `humanize_velocity`, from a generator seeded by `seed` and the track, so
+  adding a track does not change the others. No note starts before 0 or runs into the next
+  note of its pitch. The drone is not humanised.
+- `instrument` names the melody's instrument from soundfonts/instruments.json. A drum name
+  (bodhran) cannot play a melody: the melody stays on the fiddle and a bodhrán track is added
+  (as `percussion=True` does).
 - Tempo: `tempo_qpm` if given, else the tune's `Q:`, else DEFAULT_QPM quarter notes a minute.
 - Time signatures at the start and at each meter change, in performance time (meters MIDI
   cannot hold, such as 3/6, are left out). Free meter
@@ -12,78 +31,416 @@ Choices a reader of the file may want to know:
 - Key signatures: MIDI knows only major and minor, so a modal key is written as the major
   (lydian, mixolydian) or minor (dorian, phrygian, locrian) key with the same signature:
   D dorian is written as A minor, G mixolydian as C major. Extra accidentals (`K:D ^g`) are lost.
-- The instrument (track) is named after the tune's title, in Latin-1 as MIDI text usually is.
+- Tracks are named (in Latin-1, as MIDI text usually is): the melody after the tune's title
+  (or its instrument when untitled), then "Accompaniment (piano)", "Drone (accordion)",
+  "Bodhrán". The melody comes first and stays the most melody-like track for MIDI readers.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import random
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from symbolic.accompaniment import (
+    Hit,
+    Performance,
+    PerformedBar,
+    PlayedNote,
+    accompaniment_hits,
+    bodhran_hits,
+    drone_hits,
+    metric_level,
+    nominal_length,
+)
+from symbolic.atomic import write_atomically
 from symbolic.errors import MidiWriteError
-from symbolic.form import merge_ties, unfold_events
-from symbolic.tune import Key, KeyChange, Meter, MeterChange, Note, Tune
+from symbolic.form import PerformanceEvent, merge_ties, unfold_events
+from symbolic.instruments import Instrument, instrument
+from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tune
 
 if TYPE_CHECKING:
     import pretty_midi
 
 DEFAULT_QPM = 120.0
+DEFAULT_INSTRUMENT = "fiddle"
 DEFAULT_PROGRAM = 40  # General MIDI violin, the folk fiddle
-DEFAULT_VELOCITY = 90
+DEFAULT_VELOCITY = 100  # the first beat of a bar
+ACCENT_STEP = 12  # velocity less on the other beats; twice this off the beat
 RESOLUTION = 480  # ticks per quarter note: tuplets of 3, 5 and 15 land on whole ticks
 # MIDI stores a tempo as microseconds per quarter note in 24 bits.
 MIN_QPM = 60_000_000 / 0xFFFFFF
 MAX_QPM = 1_000.0
+MAX_HUMANIZE_MS = 100.0  # more than this is no longer "human": a sloppy player
+MAX_HUMANIZE_VELOCITY = 40
+HUMANIZE_VELOCITY = 8  # velocity jitter that `--humanize` brings with it
+MIN_SWING, MAX_SWING = Fraction(1, 2), Fraction(4, 5)  # straight .. 4:1
 _MINOR_MODES = frozenset({"minor", "dorian", "phrygian", "locrian"})
+# Bar lines after which a short bar is a pickup into the next section.
+_SECTION_BARS = frozenset({"|:", "||", "[|", "::", ":|", "|]"})
+# Bar lines that end an n-th ending (besides the start of the next ending or a part mark).
+_ENDING_STOPS = frozenset({":|", "|:", "::", "||", "|]", "[|"})
+_TAG_BITS = 7  # written-note indices ride through unfolding in the grace field, 7 bits a pitch
+_MAX_TAGGED = 1 << (3 * _TAG_BITS)
 
 
-def tune_to_midi(tune: Tune, *, tempo_qpm: float | None = None, program: int = DEFAULT_PROGRAM,
-                 velocity: int = DEFAULT_VELOCITY) -> pretty_midi.PrettyMIDI:
+@dataclass(frozen=True, kw_only=True)
+class MidiOptions:
+    """How a tune becomes MIDI; the defaults give one fiddle track with repeats played out."""
+
+    tempo_qpm: float | None = None  # quarter notes a minute; None: the tune's Q:, else 120
+    instrument: str = DEFAULT_INSTRUMENT  # melody instrument (a drum name adds a bodhrán instead)
+    velocity: int = DEFAULT_VELOCITY  # on the first beat of a bar
+    accents: bool = True  # False: every melody note at `velocity`
+    humanize_ms: float = 0.0  # largest timing jitter
+    humanize_velocity: int = 0  # largest velocity jitter
+    seed: int = 0  # humanisation is the same for the same seed
+    swing: Fraction | float | None = None  # share of a quarter for the first eighth (2/3 is 2:1)
+    repeats: bool = True  # False: each part once
+    accompaniment: bool = False
+    accompaniment_instrument: str = "piano"
+    drone: bool = False
+    drone_instrument: str = "accordion"
+    percussion: bool = False  # a bodhrán track
+    melody: Instrument = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_range("velocity", self.velocity, 1, 127)
+        _check_range("velocity jitter", self.humanize_velocity, 0, MAX_HUMANIZE_VELOCITY)
+        if not 0 <= self.humanize_ms <= MAX_HUMANIZE_MS:
+            raise MidiWriteError(f"humanize {self.humanize_ms:g} ms is outside 0..{MAX_HUMANIZE_MS:g}")
+        if self.tempo_qpm is not None:
+            _check_tempo(float(self.tempo_qpm))
+        if self.swing is not None and not MIN_SWING <= Fraction(self.swing) <= MAX_SWING:
+            raise MidiWriteError(f"swing {float(self.swing):g} is outside {float(MIN_SWING):g}..{float(MAX_SWING):g} "
+                                 "(the first eighth's share of a quarter: 0.5 is straight, 0.67 is 2:1)")
+        melody = instrument(self.instrument)
+        if melody.is_drum:
+            melody = instrument(DEFAULT_INSTRUMENT)
+            object.__setattr__(self, "percussion", True)
+        object.__setattr__(self, "melody", melody)
+        for role, name in (("accompaniment", self.accompaniment_instrument), ("drone", self.drone_instrument)):
+            if instrument(name).is_drum:
+                raise MidiWriteError(f"{role} instrument {name!r} is a drum; it cannot play chords")
+
+
+def tune_to_midi(tune: Tune, options: MidiOptions | None = None) -> pretty_midi.PrettyMIDI:
     """The tune as a PrettyMIDI object; raises MidiWriteError for settings MIDI cannot hold."""
     import pretty_midi
 
-    qpm = _tempo(tune, tempo_qpm)
-    _check_range("program", program, 0, 127)
-    _check_range("velocity", velocity, 1, 127)
+    options = options or MidiOptions()
+    qpm = _tempo(tune, options.tempo_qpm)
     midi = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=qpm)
     seconds_per_tick = 60.0 / (qpm * RESOLUTION)
-    events = unfold_events(tune)
-    notes = merge_ties([e for e in events if type(e) is Note])
-    instrument = pretty_midi.Instrument(program=program, name=_latin1(tune.title))
-    for note in notes:
-        start, end = _ticks(note.onset), _ticks(note.end)
-        end = max(end, start + 1)  # a note shorter than a tick must still sound
-        for pitch in note.pitches:
-            instrument.notes.append(pretty_midi.Note(velocity=velocity, pitch=pitch,
-                                                     start=start * seconds_per_tick,
-                                                     end=end * seconds_per_tick))
-    midi.instruments.append(instrument)
+    jitter_ticks = round(options.humanize_ms / 1000 * qpm / 60 * RESOLUTION)
+    performance, events = perform(tune, repeats=options.repeats)
+    tracks = _tracks(tune, performance, options)
+    for number, (name, choice, hits, humanize) in enumerate(tracks):
+        timed = _to_ticks(hits, options.swing)
+        if humanize and (jitter_ticks or options.humanize_velocity):
+            timed = _humanize(timed, random.Random(f"{options.seed}:{number}"), jitter_ticks,
+                              options.humanize_velocity)
+        track = pretty_midi.Instrument(program=choice.program, is_drum=choice.is_drum, name=_latin1(name))
+        track.notes = [pretty_midi.Note(velocity=v, pitch=p, start=s * seconds_per_tick, end=e * seconds_per_tick)
+                       for s, e, p, v in timed]
+        midi.instruments.append(track)
     midi.time_signature_changes = _time_signatures(tune.meter, events, seconds_per_tick)
     midi.key_signature_changes = _key_signatures(tune.key, events, seconds_per_tick)
     return midi
 
 
-def write_midi(tune: Tune, path: str | os.PathLike[str], **options: Any) -> Path:
+def write_midi(tune: Tune, path: str | os.PathLike[str], options: MidiOptions | None = None) -> Path:
     """Write the tune as a MIDI file atomically: a reader never sees a half-written file."""
     target = Path(path)
-    midi = tune_to_midi(tune, **options)
-    folder = target.parent if str(target.parent) else Path(".")
+    midi = tune_to_midi(tune, options)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise MidiWriteError(f"cannot write MIDI file {target}: {error.strerror or error}") from None
-    os.close(handle)
-    try:
-        midi.write(temporary)
-        os.replace(temporary, target)
+        return write_atomically(target, midi.write)
     except (OSError, ValueError) as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise MidiWriteError(f"cannot write MIDI file {target}: {error}") from None
-    return target
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise MidiWriteError(f"cannot write MIDI file {target}: {reason}") from None
 
+
+# --- tracks -------------------------------------------------------------------------------
+
+def _tracks(tune: Tune, performance: Performance,
+            options: MidiOptions) -> list[tuple[str, Instrument, list[Hit], bool]]:
+    """(name, instrument, notes, humanise?) of each track, the melody first."""
+    melody = options.melody
+    tracks = [(tune.title or melody.name.title(), melody, _melody_hits(performance, options), True)]
+    if options.accompaniment:
+        backing = instrument(options.accompaniment_instrument)
+        tracks.append((f"Accompaniment ({backing.name})", backing,
+                       accompaniment_hits(performance, options.velocity), True))
+    if options.drone:
+        drone = instrument(options.drone_instrument)
+        tracks.append((f"Drone ({drone.name})", drone, drone_hits(performance, options.velocity), False))
+    if options.percussion:
+        drum = instrument("bodhran")
+        tracks.append(("Bodhr\u00e1n", drum, bodhran_hits(performance, drum.drum_notes, options.velocity), True))
+    return tracks
+
+
+def _melody_hits(performance: Performance, options: MidiOptions) -> list[Hit]:
+    hits = []
+    for note in performance.notes:
+        velocity = options.velocity
+        if options.accents:
+            length = note.meter.bar_length or note.offset + note.duration  # free meter: no bar to wrap
+            velocity = max(1, velocity - ACCENT_STEP * metric_level(note.offset, note.meter, length))
+        for pitch in note.pitches:
+            hits.append(Hit(note.onset, note.end, pitch, velocity, note.downbeat, note.meter))
+    return hits
+
+
+def _to_ticks(hits: list[Hit], swing: Fraction | float | None) -> list[tuple[int, int, int, int]]:
+    """(start, end, pitch, velocity) in ticks, swung if asked; every note at least a tick long."""
+    ratio = None if swing is None else Fraction(swing).limit_denominator(1000)
+    timed = []
+    for hit in hits:
+        onset, end = hit.onset, hit.end
+        if ratio is not None and not hit.meter.is_compound and hit.meter.text != "none":
+            onset, end = swing_time(onset, hit.downbeat, ratio), swing_time(end, hit.downbeat, ratio)
+        start = _ticks(onset)
+        timed.append((start, max(_ticks(end), start + 1), hit.pitch, hit.velocity))
+    return timed
+
+
+def swing_time(time: Fraction, downbeat: Fraction, ratio: Fraction) -> Fraction:
+    """`time` moved so that, in each quarter note from the downbeat, the first half lasts
+    `ratio` of it and the second half the rest (piecewise linear: order is kept)."""
+    position = time - downbeat
+    beat = position.__floor__()
+    within = position - beat
+    half = Fraction(1, 2)
+    bent = within * 2 * ratio if within <= half else ratio + (within - half) * 2 * (1 - ratio)
+    return downbeat + beat + bent
+
+
+def _humanize(timed: list[tuple[int, int, int, int]], rng: random.Random, jitter: int,
+              velocity_jitter: int) -> list[tuple[int, int, int, int]]:
+    """Move onsets (notes starting together by the same amount) and velocities at random, then
+    keep every note after 0 and clear of the next note of its pitch."""
+    shifts: dict[int, int] = {}
+    moved = []
+    for start, end, pitch, velocity in sorted(timed):
+        if start not in shifts:
+            shifts[start] = rng.randint(-jitter, jitter) if jitter else 0
+        shift = max(shifts[start], -start)
+        loud = min(127, max(1, velocity + (rng.randint(-velocity_jitter, velocity_jitter) if velocity_jitter else 0)))
+        moved.append([start + shift, end + shift, pitch, loud])
+    by_pitch: dict[int, list[list[int]]] = {}
+    for note in moved:
+        by_pitch.setdefault(note[2], []).append(note)
+    for notes in by_pitch.values():
+        notes.sort()
+        for before, after in zip(notes, notes[1:], strict=False):
+            before[1] = min(before[1], after[0])
+            if before[1] <= before[0]:  # two notes of one pitch a tick apart: keep both audible
+                after[0] = before[0] + 1
+                before[1] = after[0]
+                after[1] = max(after[1], after[0] + 1)
+    return [(s, e, p, v) for s, e, p, v in moved]
+
+
+# --- performance --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """Where a written note sits: its offset from its bar's downbeat, and what is in force."""
+
+    offset: Fraction
+    meter: Meter
+    key: Key
+    opens_section: bool  # first note after a section bar line (or of the tune)
+
+
+def perform(tune: Tune, repeats: bool = True) -> tuple[Performance, list[PerformanceEvent]]:
+    """The tune as heard (repeats unfolded, or each part once) with bar positions, chord
+    symbols and drone sections in performance time; also the key and meter changes."""
+    written = _written_positions(tune)
+    shadow = _tagged(tune)
+    events = unfold_events(shadow) if repeats else _each_part_once(shadow)
+    played = [e for e in events if type(e) is Note]
+    sources = [_untag(n) for n in played]
+    notes = []
+    for note in merge_ties(played):
+        where = written[_untag(note)]
+        notes.append(PlayedNote(note.onset, note.duration, note.pitches, note.onset - where.offset,
+                                where.meter, where.key))
+    end = played[-1].end if played else Fraction(0)
+    performance = Performance(tuple(notes), _bars(notes, end), _chord_names(tune, played, sources),
+                              _sections(notes, played, sources, written, events), end, tune.rhythm)
+    return performance, [e for e in events if type(e) is not Note]
+
+
+def _tagged(tune: Tune) -> Tune:
+    """A copy whose notes carry their written index in the grace field: unfolding keeps it,
+    so each played note can be traced to its written bar (form.py knows nothing of bars)."""
+    notes = tune.notes
+    if len(notes) >= _MAX_TAGGED:
+        raise MidiWriteError(f"tune has {len(notes)} notes; at most {_MAX_TAGGED - 1} can be written")
+    body, index, mask = [], 0, (1 << _TAG_BITS) - 1
+    for element in tune.body:
+        if type(element) is Note:
+            tag = tuple((index >> (_TAG_BITS * k)) & mask for k in (2, 1, 0))
+            element = replace(element, grace=tag)
+            index += 1
+        body.append(element)
+    return replace(tune, body=tuple(body), chords=())
+
+
+def _untag(note: Note) -> int:
+    high, middle, low = note.grace
+    return (high << (2 * _TAG_BITS)) | (middle << _TAG_BITS) | low
+
+
+def _each_part_once(tune: Tune) -> list[PerformanceEvent]:
+    """Written order without jumping back; of a group of n-th endings only the last plays."""
+    skipped = _skipped_endings(tune.body)
+    events: list[PerformanceEvent] = []
+    time = Fraction(0)
+    for index, element in enumerate(tune.body):
+        if type(element) is Note:
+            if index not in skipped:
+                events.append(replace(element, onset=time))
+                time += element.duration
+        elif type(element) in (KeyChange, MeterChange):
+            events.append(replace(element, onset=time))  # kept even in a skipped ending: as written
+    return events
+
+
+def _skipped_endings(body: tuple) -> set[int]:
+    """Body indices inside an ending that another ending follows."""
+    sections, current = [], None
+    for index, element in enumerate(body):
+        stops = type(element) is PartMark or (type(element) is Bar and (element.ending or element.kind in _ENDING_STOPS))
+        if current is not None and stops:
+            sections.append((current, index))
+            current = None
+        if type(element) is Bar and element.ending:
+            current = index
+    if current is not None:
+        sections.append((current, len(body)))
+    skipped: set[int] = set()
+    for start, stop in sections:
+        after = stop
+        while after < len(body) and type(body[after]) not in (Note, PartMark):
+            if type(body[after]) is Bar and body[after].ending:
+                skipped.update(range(start, stop))
+                break
+            after += 1
+    return skipped
+
+
+def _written_positions(tune: Tune) -> list[_Written]:
+    """For each written note: its offset from the downbeat of its bar. Bars are the spans
+    between bar lines; a short bar at the start of the tune or of a section is a pickup."""
+    spans: list[dict] = []  # start, opens, meter, key, notes (written indices)
+    meter, key = tune.meter, tune.key
+    span = {"start": Fraction(0), "opens": True, "notes": []}
+    count = 0
+    for element in tune.body:
+        if type(element) is Bar:
+            if span["notes"]:
+                spans.append(span)
+                span = {"start": element.onset, "opens": False, "notes": []}
+            span["opens"] = (span["opens"] or element.kind in _SECTION_BARS) and not element.ending
+        elif type(element) is MeterChange:
+            meter = element.meter
+        elif type(element) is KeyChange:
+            key = element.key
+        elif type(element) is Note:
+            if not span["notes"]:
+                span.update(meter=meter, key=key)  # what is in force when the bar's music starts
+            span["notes"].append((count, element.onset))
+            count += 1
+    if span["notes"]:
+        spans.append(span)
+    ends = [s["start"] for s in spans[1:]] + [tune.duration]
+    written: list[_Written] = []
+    for number, (span, end) in enumerate(zip(spans, ends, strict=True)):
+        actual = end - span["start"]
+        nominal = nominal_length(span["meter"], actual)
+        pickup = span["opens"] and actual < nominal and number < len(spans) - 1
+        lead = nominal - actual if pickup else Fraction(0)
+        for position, (_, onset) in enumerate(span["notes"]):
+            written.append(_Written(lead + onset - span["start"], span["meter"], span["key"],
+                                    span["opens"] and position == 0))
+    return written
+
+
+def _bars(notes: list[PlayedNote], end: Fraction) -> tuple[PerformedBar, ...]:
+    """Performed bars: runs of played notes that share a downbeat. A bar sounds from its first
+    note (a pickup bar starts after its downbeat) until the next bar starts."""
+    runs: list[list[PlayedNote]] = []
+    for note in notes:
+        if runs and runs[-1][0].downbeat == note.downbeat:
+            runs[-1].append(note)
+        else:
+            runs.append([note])
+    stops = [run[0].onset for run in runs[1:]] + [end]
+    return tuple(PerformedBar(run[0].onset, stop, run[0].downbeat, run[0].meter, run[0].key, tuple(run))
+                 for run, stop in zip(runs, stops, strict=True) if run[0].onset < stop)
+
+
+def _chord_names(tune: Tune, played: list[Note], sources: list[int]) -> tuple[tuple[Fraction, str], ...]:
+    """The tune's chord symbols where they sound in the performance: after each jump (a repeat,
+    a skipped ending) the chord in force at the landing point sounds again."""
+    if not tune.chords:
+        return ()
+    written = tune.notes
+    onsets = [c.onset for c in tune.chords]
+    found: list[tuple[Fraction, str]] = []
+    previous_end: Fraction | None = None
+    for note, source in zip(played, sources, strict=True):
+        w_onset, w_end = written[source].onset, written[source].end
+        if previous_end != w_onset:
+            in_force = bisect_right(onsets, w_onset) - 1
+            if in_force >= 0:
+                found.append((note.onset, tune.chords[in_force].name))
+            first = in_force + 1
+        else:
+            first = bisect_left(onsets, w_onset)
+        for chord in tune.chords[first:]:
+            if chord.onset >= w_end:
+                break
+            found.append((note.onset + chord.onset - w_onset, chord.name))
+        previous_end = w_end
+    return tuple(found)
+
+
+def _sections(notes: list[PlayedNote], played: list[Note], sources: list[int], written: list[_Written],
+              events: list[PerformanceEvent]) -> tuple[tuple[Fraction, Key], ...]:
+    """Where a drone (re)starts, with the key from there: on the downbeat that begins each
+    section (the tune's start, a jump back or past an ending, a section bar line) and at each
+    key change. A pickup into a section starts it at the next downbeat."""
+    times: set[Fraction] = set()
+    previous = -2
+    for note, source in zip(played, sources, strict=True):
+        where = written[source]
+        if source != previous + 1 or where.opens_section:
+            length = where.meter.bar_length
+            downbeat = note.onset - where.offset
+            times.add(note.onset if where.offset == 0 or length is None else downbeat + length)
+        previous = source
+    onsets = [n.onset for n in notes]
+    points: dict[Fraction, Key] = {}
+    for time in times:
+        index = bisect_left(onsets, time)
+        if index < len(notes):
+            points[time] = notes[index].key
+    for event in events:
+        if type(event) is KeyChange:
+            points[event.onset] = event.key
+    end = notes[-1].end if notes else Fraction(0)
+    return tuple(sorted((t, k) for t, k in points.items() if t < end))
+
+
+# --- tempo, signatures --------------------------------------------------------------------
 
 def key_number(key: Key) -> int:
     """pretty_midi's key number (0-11 major, 12-23 minor) of the major or minor key that has
@@ -101,13 +458,17 @@ def _tempo(tune: Tune, tempo_qpm: float | None) -> float:
         qpm = float(tune.tempo.quarters_per_minute)
     else:
         qpm = DEFAULT_QPM
-    if not MIN_QPM <= qpm <= MAX_QPM:
-        raise MidiWriteError(f"tempo {qpm:g} quarter notes a minute is outside {MIN_QPM:.1f}..{MAX_QPM:g}")
+    _check_tempo(qpm)
     return qpm
 
 
+def _check_tempo(qpm: float) -> None:
+    if not MIN_QPM <= qpm <= MAX_QPM:
+        raise MidiWriteError(f"tempo {qpm:g} quarter notes a minute is outside {MIN_QPM:.1f}..{MAX_QPM:g}")
+
+
 def _check_range(name: str, value: int, low: int, high: int) -> None:
-    if not isinstance(value, int) or not low <= value <= high:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise MidiWriteError(f"MIDI {name} {value!r} is outside {low}..{high}")
 
 

@@ -1,0 +1,121 @@
+"""Train the bundled default model, in one command, resumable:
+
+    .venv/bin/python scripts/train_bundled.py [--work build/bundled] [--skip-seq2seq]
+
+1. builds the corpus from music21's five folk collections (seed 0) into WORK/corpus;
+2. fits the Kneser-Ney n-gram (order chosen on the valid split), then trains lstm-lm and
+   lstm-seq2seq with the configs in scripts/configs/ (each resumes from its checkpoint if one
+   exists, so rerunning after an interruption carries on);
+3. evaluates the three on the test split side by side into WORK/comparison.json;
+4. copies the LSTM with fewer bits per note into symbolic/bundled/ (the default of
+   `symbolic generate`), with the comparison in its model.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from symbolic.corpus import BuildSettings, build_corpus, load_manifest  # noqa: E402
+from symbolic.models.config import ModelConfig  # noqa: E402
+from symbolic.models.evaluate import evaluate, evaluate_tunes  # noqa: E402
+from symbolic.models.modelfile import BUNDLED, ModelFile, load_model  # noqa: E402
+from symbolic.models.training import CHECKPOINT_DIR, train  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def corpus(work: Path) -> Path:
+    folder = work / "corpus"
+    try:
+        load_manifest(folder)
+        log(f"corpus already built in {folder}")
+    except Exception:
+        log("building the corpus from music21:folk")
+        build_corpus(["music21:folk"], folder, BuildSettings(seed=0, jobs=2), progress=False)
+    return folder
+
+
+def best_ngram(folder: Path, work: Path) -> ModelFile:
+    from symbolic.models.data import load_split
+
+    target = work / "ngram"
+    try:
+        return load_model(target)
+    except Exception:
+        pass
+    valid = load_split(folder, "valid")
+    best: tuple[float, ModelFile] | None = None
+    for order in range(3, 9):
+        config = ModelConfig(arch="ngram", ngram_order=order)
+        model = train(folder, work / f"ngram-{order}", config)
+        bits = evaluate_tunes(model, valid)["bits_per_note"]
+        log(f"ngram order {order}: valid {bits:.3f} bits/note")
+        if best is None or bits < best[0]:
+            best = (bits, model)
+    assert best is not None
+    best[1].save(target)
+    return best[1]
+
+
+def lstm(folder: Path, work: Path, arch: str) -> ModelFile:
+    config = ModelConfig.from_file(ROOT / "scripts" / "configs" / f"{arch}.json")
+    out = work / arch
+    resume = (out / CHECKPOINT_DIR / "state.json").is_file()
+    if resume:
+        state = json.loads((out / CHECKPOINT_DIR / "state.json").read_text())
+        if state["epoch"] >= config.epochs or state["stale_epochs"] >= config.patience:
+            log(f"{arch} already trained")
+            return load_model(out)
+    log(f"training {arch}{' (resuming)' if resume else ''}")
+    return train(folder, out, config, resume=resume, verbose=2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "bundled")
+    parser.add_argument("--skip-seq2seq", action="store_true", help="train only the LM (when time is short)")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    folder = corpus(args.work)
+    models = {"ngram": best_ngram(folder, args.work)}
+    models["lstm-lm"] = lstm(folder, args.work, "lstm-lm")
+    if not args.skip_seq2seq:
+        models["lstm-seq2seq"] = lstm(folder, args.work, "lstm-seq2seq")
+    comparison = {}
+    for name, model in models.items():
+        figures = evaluate(model, folder, "test")
+        comparison[name] = {**figures, "parameters": model.meta.get("training", {}).get("parameters"),
+                            "training_seconds": model.meta.get("training", {}).get("seconds"),
+                            "config": json.loads(model.config.to_json())}
+        log(f"{name}: test {figures['bits_per_token']:.3f} bits/token, {figures['bits_per_note']:.3f} bits/note")
+    (args.work / "comparison.json").write_text(json.dumps(comparison, indent=2) + "\n")
+    lstms = [n for n in comparison if n.startswith("lstm")]
+    winner = min(lstms, key=lambda n: comparison[n]["bits_per_note"])
+    gain = 1 - comparison[winner]["bits_per_note"] / comparison["ngram"]["bits_per_note"]
+    log(f"shipping {winner}: {gain:.1%} fewer bits per note than the n-gram")
+    chosen = models[winner]
+    chosen = replace(chosen, meta={**chosen.meta, "comparison_on_test": comparison, "chosen": winner})
+    # Save beside the old bundled model and swap, so a crash never leaves no model at all.
+    fresh, stale = BUNDLED.with_name("bundled.new"), BUNDLED.with_name("bundled.old")
+    shutil.rmtree(fresh, ignore_errors=True)
+    chosen.save(fresh)
+    if BUNDLED.exists():
+        BUNDLED.rename(stale)
+    fresh.rename(BUNDLED)
+    shutil.rmtree(stale, ignore_errors=True)
+    log(f"wrote {BUNDLED}")
+
+
+if __name__ == "__main__":
+    main()

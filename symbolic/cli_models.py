@@ -1,0 +1,111 @@
+"""CLI commands for models: `train`, `evaluate` and `models info`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    train = commands.add_parser(
+        "train", help="train a model on a corpus folder",
+        description=(
+            "Train a model on CORPUS_DIR's train split, validating on its valid split. MODEL_DIR "
+            "always holds the best model so far (model.json, vocab.json, weights.npz), a CSV of "
+            "losses (training.csv), TensorBoard logs, and a checkpoint that --resume continues "
+            "after an interruption. Several GPUs or machines: the LSTMs train under a tf.distribute "
+            "strategy; set TF_CONFIG on each worker for MultiWorkerMirroredStrategy."
+        ),
+    )
+    train.add_argument("corpus", metavar="CORPUS_DIR", help="a folder made by `symbolic corpus build`")
+    train.add_argument("--out", required=True, metavar="MODEL_DIR", help="where the model is written")
+    train.add_argument("--arch", choices=("lstm-lm", "lstm-seq2seq", "ngram"),
+                       help="model type (default: the config's, else lstm-lm)")
+    train.add_argument("--config", metavar="FILE", help="a JSON file of ModelConfig fields (see scripts/configs/)")
+    train.add_argument("--epochs", type=int, metavar="N", help="override the config's epochs")
+    train.add_argument("--resume", action="store_true", help="continue from MODEL_DIR's last checkpoint")
+    train.add_argument("--strategy", default="auto", choices=("auto", "default", "mirrored", "multiworker"),
+                       help="tf.distribute strategy (auto: multiworker when TF_CONFIG is set, mirrored with "
+                            "several GPUs, else default)")
+    train.set_defaults(handler=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="held-out likelihood of a model on a corpus split",
+        description="Bits per token and per note of each tune's body given its header, for any model type.",
+    )
+    evaluate.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
+    evaluate.add_argument("--corpus", required=True, metavar="DIR", help="a corpus folder")
+    evaluate.add_argument("--split", default="test", choices=("train", "valid", "test"))
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=_evaluate)
+
+    models = commands.add_parser("models", help="inspect model files")
+    actions = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    info = actions.add_parser("info", help="print what a model is: type, size, data, training figures")
+    info.add_argument("path", nargs="?", metavar="PATH", help="a model folder (default: the bundled model)")
+    info.set_defaults(handler=_info)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from symbolic.models.config import ModelConfig
+    from symbolic.models.training import train
+
+    config = ModelConfig.from_file(args.config) if args.config else ModelConfig()
+    if args.arch:
+        config = replace(config, arch=args.arch)
+    if args.epochs:
+        config = replace(config, epochs=args.epochs)
+    model = train(args.corpus, args.out, config, resume=args.resume, strategy=args.strategy)
+    training = model.meta.get("training", {})
+    if "best_valid_bits_per_token" in training:
+        print(f"best model: epoch {training['best_epoch']}, valid {training['best_valid_bits_per_token']:.3f} "
+              f"bits/token -> {args.out}")
+    else:
+        print(f"valid {training.get('valid', {}).get('bits_per_note', float('nan')):.3f} bits/note -> {args.out}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from symbolic.models.evaluate import evaluate
+    from symbolic.models.modelfile import load_model
+
+    model = load_model(args.model)
+    figures = evaluate(model, args.corpus, args.split)
+    if args.json:
+        print(json.dumps({"model": args.model or "bundled", "arch": model.config.arch, "split": args.split, **figures}))
+    else:
+        print(f"{model.config.arch} on {args.split}: {figures['bits_per_token']:.3f} bits/token, "
+              f"{figures['bits_per_note']:.3f} bits/note ({figures['tunes']} tunes, {figures['notes']} notes)")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from symbolic.models.modelfile import load_model
+
+    model = load_model(args.path)
+    config = model.config
+    size = sum(int(a.size) for a in model.weights.values())
+    print(f"model: {args.path or 'bundled'}")
+    print(f"architecture: {config.arch}" + ("" if config.arch == "ngram" else
+                                            f" ({config.layers} x {config.units} units, embedding {config.embedding}"
+                                            f"{', attention' if config.attention else ''})"))
+    print(f"vocabulary: {len(model.vocab)} tokens (sha256 {model.vocab.sha256[:12]})")
+    print(f"stored numbers: {size:,}")
+    training = model.meta.get("training", {})
+    if "best_epoch" in training:
+        print(f"training: best epoch {training['best_epoch']}, valid {training['best_valid_bits_per_token']:.3f} "
+              f"bits/token, {training['seconds']:.0f} s, {training.get('parameters', 0):,} parameters")
+    data = model.meta.get("data", {})
+    if data:
+        counts = data.get("counts", {})
+        print(f"data: {data.get('corpus')} ({counts.get('train')} train, {counts.get('valid')} valid, "
+              f"{counts.get('test')} test tunes)")
+    for name, figures in model.meta.get("comparison_on_test", {}).items():
+        print(f"test {name}: {figures['bits_per_note']:.3f} bits/note, {figures['bits_per_token']:.3f} bits/token")
+    versions = model.meta.get("versions", {})
+    if versions:
+        print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,113 @@
+"""The model file: a folder that reloads alone, without TensorFlow.
+
+    model.json    format version, architecture config, tokenizer settings, training figures,
+                  evaluation figures, library versions, and the vocabulary's SHA-256
+    vocab.json    the vocabulary (ids in the documented layout)
+    weights.npz   named NumPy arrays (LSTM weights, or n-gram counts)
+
+Each file is written atomically; model.json last, so a folder without it is not a model.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from symbolic.atomic import write_atomically, write_text_atomically
+from symbolic.errors import SymbolicError
+from symbolic.models.config import ConfigError, ModelConfig
+from symbolic.tokens import Vocabulary
+
+FORMAT_VERSION = 1
+MODEL_JSON, VOCAB_JSON, WEIGHTS = "model.json", "vocab.json", "weights.npz"
+BUNDLED = Path(__file__).resolve().parent.parent / "bundled"
+
+
+class ModelFileError(SymbolicError):
+    """A path that is not a model, a damaged model, or one made for another vocabulary."""
+
+
+@dataclass
+class ModelFile:
+    config: ModelConfig
+    vocab: Vocabulary
+    weights: dict[str, np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)  # training and evaluation figures, versions
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / MODEL_JSON).unlink(missing_ok=True)
+        write_text_atomically(folder / VOCAB_JSON, self.vocab.to_json())
+
+        def write_weights(temp: str) -> None:
+            with open(temp, "wb") as handle:
+                np.savez_compressed(handle, **self.weights)
+
+        write_atomically(folder / WEIGHTS, write_weights)
+        document = {"format_version": FORMAT_VERSION, "config": json.loads(self.config.to_json()),
+                    "vocabulary_sha256": self.vocab.sha256, **self.meta}
+        write_text_atomically(folder / MODEL_JSON, json.dumps(document, indent=2) + "\n")
+        return folder
+
+    def lstm(self):  # type: ignore[no-untyped-def]
+        from symbolic.models.numpy_lstm import NumpyLstmModel
+
+        return NumpyLstmModel(self.config, self.weights)
+
+    def ngram(self):  # type: ignore[no-untyped-def]
+        from symbolic.models.ngram import KneserNey
+
+        return KneserNey.from_arrays(self.weights)
+
+
+def load_model(path: str | Path | None = None) -> ModelFile:
+    """Load a model folder (default: the bundled model); every failure is a ModelFileError."""
+    folder = Path(path) if path is not None else BUNDLED
+    if not folder.is_dir():
+        raise ModelFileError(f"{folder}: not a model folder" + ("" if folder.exists() else " (it does not exist)"))
+    try:
+        document = json.loads((folder / MODEL_JSON).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"{folder}: no {MODEL_JSON}; not a model, or its training never saved one") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{folder}/{MODEL_JSON}: unreadable ({error})") from None
+    if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{folder}: model format {document.get('format_version') if isinstance(document, dict) else '?'}"
+                             f", this symbolic reads {FORMAT_VERSION}")
+    try:
+        config = ModelConfig.from_dict(document["config"])
+        vocab = Vocabulary.from_json((folder / VOCAB_JSON).read_text(encoding="utf-8"))
+    except (KeyError, OSError, json.JSONDecodeError, ConfigError, SymbolicError) as error:
+        raise ModelFileError(f"{folder}: damaged model ({error})") from None
+    if vocab.sha256 != document.get("vocabulary_sha256"):
+        raise ModelFileError(f"{folder}: {VOCAB_JSON} is not the vocabulary this model was trained with")
+    try:
+        with np.load(folder / WEIGHTS) as archive:
+            weights = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise ModelFileError(f"{folder}/{WEIGHTS}: damaged or truncated ({error})") from None
+    meta = {k: v for k, v in document.items() if k not in ("format_version", "config", "vocabulary_sha256")}
+    model = ModelFile(config, vocab, weights, meta)
+    _check_shapes(model, folder)
+    return model
+
+
+def _check_shapes(model: ModelFile, folder: Path) -> None:
+    if model.config.arch == "ngram":
+        order = model.weights.get("order")
+        if order is None or int(order[1]) != len(model.vocab):
+            raise ModelFileError(f"{folder}: n-gram counts do not match the vocabulary")
+        return
+    embeddings = model.weights.get("embedding/embeddings")
+    logits = model.weights.get("logits/kernel")
+    if embeddings is None or logits is None:
+        raise ModelFileError(f"{folder}: weights are missing layers")
+    if embeddings.shape != (len(model.vocab), model.config.embedding) or logits.shape[1] != len(model.vocab):
+        raise ModelFileError(f"{folder}: weights were made for a vocabulary of {embeddings.shape[0]} tokens, "
+                             f"the model's vocabulary has {len(model.vocab)}")

@@ -1,0 +1,168 @@
+"""`symbolic.generate(...)`: new tunes from a model, as `Tune`s, without TensorFlow.
+
+A request names what it wants (type, meter, mode, key, opening bars, form); the header tokens
+and the prime go to the model as its prompt (LM) or conditioning (seq2seq), the grammar keeps
+every tune valid, and the result is moved from the normalised key (tonic C) to the key asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from symbolic.abc_fields import default_unit
+from symbolic.abc_reader import read_tune
+from symbolic.errors import SymbolicError
+from symbolic.generation.grammar import FormGrammar, GenerationError, TokenTable
+from symbolic.generation.sampler import SamplingSettings, sample_tokens
+from symbolic.generation.titles import make_title
+from symbolic.models.modelfile import ModelFile, load_model
+from symbolic.tokens import HEADER_TOKENS, START, tokens_to_tune, tune_to_tokens, tune_type
+from symbolic.transpose import transpose_to
+from symbolic.tune import MODES, Meter, Tempo, Tune
+
+MAX_TUNES = 1000
+MAX_BATCH = 64
+MAX_PRIME_CHARACTERS = 2000
+DEFAULT_METERS = {"jig": "6/8", "slip-jig": "9/8", "slide": "12/8", "reel": "4/4", "hornpipe": "4/4",
+                  "strathspey": "4/4", "fling": "4/4", "barndance": "4/4", "schottische": "4/4", "polka": "2/4",
+                  "march": "2/4", "waltz": "3/4", "mazurka": "3/4", "air": "3/4", "song": "3/4",
+                  "set-dance": "6/8", "other": "4/4"}
+# (beat as a fraction of a whole note, beats a minute): lively session tempos.
+DEFAULT_TEMPOS = {"jig": (Fraction(3, 8), 112), "slip-jig": (Fraction(3, 8), 112), "slide": (Fraction(3, 8), 132),
+                  "reel": (Fraction(1, 2), 100), "hornpipe": (Fraction(1, 2), 76), "strathspey": (Fraction(1, 4), 120),
+                  "polka": (Fraction(1, 4), 132), "march": (Fraction(1, 4), 112), "waltz": (Fraction(1, 4), 150),
+                  "air": (Fraction(1, 4), 72)}
+# Keys folk players use for each mode.
+FOLK_KEYS = {"major": ("D", "G", "A", "C", "F"), "minor": ("E", "A", "D", "B"), "dorian": ("A", "E", "D", "G"),
+             "mixolydian": ("A", "D", "G"), "lydian": ("F", "C"), "phrygian": ("E", "A"), "locrian": ("B",)}
+_MODE_NAMES = {"maj": "major", "ion": "major", "min": "minor", "m": "minor", "aeo": "minor", "dor": "dorian",
+               "phr": "phrygian", "lyd": "lydian", "mix": "mixolydian", "loc": "locrian"}
+
+
+@dataclass(frozen=True)
+class Request:
+    count: int = 1
+    tune_type: str | None = None
+    meter: str | None = None
+    mode: str | None = None
+    key: str | None = None
+    prime: str | None = None
+    bars_per_part: int = 8
+    parts: int = 2
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    seed: int | None = None
+    tempo: int | None = None  # quarter notes a minute
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.count <= MAX_TUNES:
+            raise GenerationError(f"number of tunes must be 1..{MAX_TUNES}, got {self.count}")
+        if not 1 <= self.bars_per_part <= 64 or not 1 <= self.parts <= 8:
+            raise GenerationError("bars per part must be 1..64 and parts 1..8")
+        if self.prime is not None and len(self.prime) > MAX_PRIME_CHARACTERS:
+            raise GenerationError(f"the opening bars are longer than {MAX_PRIME_CHARACTERS} characters")
+        if self.tempo is not None and not 20 <= self.tempo <= 400:
+            raise GenerationError(f"tempo must be 20..400 quarter notes a minute, got {self.tempo}")
+
+
+def generate(model: ModelFile | str | None = None, **options: object) -> list[Tune]:
+    """New tunes. `model`: a ModelFile, a model folder, or None for the bundled model; options
+    are the fields of `Request` (count, tune_type, meter, mode, key, prime, bars_per_part, parts,
+    sampling, seed, tempo)."""
+    request = options.pop("request", None) or Request(**options)  # type: ignore[arg-type]
+    model_file = model if isinstance(model, ModelFile) else load_model(model)
+    return _Generator(model_file, request).run()  # type: ignore[arg-type]
+
+
+class _Generator:
+    def __init__(self, model: ModelFile, request: Request) -> None:
+        self.model, self.request = model, request
+        self.vocab = model.vocab
+        self.rng = np.random.default_rng(request.seed)
+        self.kind = tune_type(request.tune_type) if request.tune_type else "other"
+        if request.tune_type and self.kind == "other" and request.tune_type.lower() != "other":
+            raise GenerationError(f"unknown tune type {request.tune_type!r}; known: "
+                                  + ", ".join(self._known("type")))
+        self.meter = _meter_text(request.meter or DEFAULT_METERS.get(self.kind, "4/4"))
+        self.mode = _mode(request.mode or "major")
+        self.unit = default_unit(Meter(self.meter))
+        self.header = [f"type:{self.kind}", f"meter:{self.meter}", f"unit:1/{self.unit.denominator}",
+                       f"mode:{self.mode}"]
+        for token in self.header:
+            if token not in self.vocab.tokens:
+                name = token.split(":")[0]
+                raise GenerationError(f"the model never saw {name} {token.split(':', 1)[1]!r}; it knows "
+                                      + ", ".join(self._known(name)))
+        bar_length = Meter(self.meter).bar_length
+        assert bar_length is not None
+        self.grammar = FormGrammar(TokenTable(self.vocab), bar_length, request.bars_per_part, request.parts)
+
+    def _known(self, name: str) -> list[str]:
+        return [t.split(":", 1)[1] for t in self.vocab.tokens if t.startswith(f"{name}:")]
+
+    def prime_tokens(self, key: str) -> list[str]:
+        if not self.request.prime:
+            return ["bar:|:"]
+        text = f"X:1\nM:{self.meter}\nL:1/{self.unit.denominator}\nK:{key}{_mode_suffix(self.mode)}\n{self.request.prime}\n"
+        try:
+            tune = read_tune(text, source="--prime")
+        except SymbolicError as error:
+            raise GenerationError(f"the opening bars are not readable ABC: {error}") from None
+        body = tune_to_tokens(tune)[HEADER_TOKENS:]
+        if not body or not body[0].startswith("bar:"):
+            body = ["bar:|:", *body]
+        elif body[0] != "bar:|:":
+            body = ["bar:|:", *body[1:]]
+        return body
+
+    def run(self) -> list[Tune]:
+        request = self.request
+        # Opening bars are read in --key, or in the mode's most usual key when none is given.
+        fallback = FOLK_KEYS[self.mode][0] if request.prime else None
+        keys = [request.key or fallback or str(self.rng.choice(FOLK_KEYS[self.mode])) for _ in range(request.count)]
+        tunes: list[Tune] = []
+        for start in range(0, request.count, MAX_BATCH):
+            batch_keys = keys[start:start + MAX_BATCH]
+            prompts = [self.vocab.encode(self.header + self.prime_tokens(k), add_start_end=False) for k in batch_keys]
+            prompts = [[self.vocab.tokens.index(START), *p] for p in prompts]
+            bodies = sample_tokens(self.model, self.grammar, prompts, request.sampling, self.rng)
+            for offset, (body, key) in enumerate(zip(bodies, batch_keys, strict=True)):
+                tokens = self.header + self.vocab.decode(body[:-1])
+                tunes.append(self.finish(tokens_to_tune(tokens), key, start + offset + 1))
+        return tunes
+
+    def finish(self, normalised: Tune, key: str, number: int) -> Tune:
+        tune = transpose_to(normalised, key)
+        tempo = Tempo(self.request.tempo) if self.request.tempo else (
+            Tempo(DEFAULT_TEMPOS[self.kind][1], DEFAULT_TEMPOS[self.kind][0]) if self.kind in DEFAULT_TEMPOS else None)
+        return dataclasses.replace(
+            tune, reference=number, titles=(make_title(self.kind, self.rng),), tempo=tempo,
+            rhythm="" if self.kind == "other" else self.kind.replace("-", " "),
+            fields=(("Z", f"symbolic, {self.model.config.arch}"),))
+
+
+def _meter_text(text: str) -> str:
+    try:
+        meter = Meter(text.replace(" ", ""))
+    except SymbolicError:
+        raise GenerationError(f"unreadable meter {text!r}") from None
+    if meter.bar_length is None:
+        raise GenerationError("generation needs a meter with bars (not M:none)")
+    return meter.text
+
+
+def _mode(text: str) -> str:
+    word = text.lower().strip()
+    if word in MODES:
+        return word
+    found = _MODE_NAMES.get(word[:3]) or _MODE_NAMES.get(word)
+    if not found:
+        raise GenerationError(f"unknown mode {text!r}; known: {', '.join(MODES)}")
+    return found
+
+
+def _mode_suffix(mode: str) -> str:
+    return {"major": "", "minor": "m"}.get(mode, " " + mode)

@@ -1,0 +1,174 @@
+"""Constrained decoding: which tokens may come next, so every sampled tune is valid.
+
+The form is fixed by the request: `parts` repeated parts (AABB...), each `|:` + `bars_per_part`
+full bars + `:|`, no pickup. At each step the grammar allows only tokens that keep the tune
+well formed: a note or rest, then a duration that still lets the bar be filled exactly, an
+optional tie (the next note is then the same pitch), and the right bar line exactly when the bar
+is full; <end> only after the last part. Pitches stay within a playable range. Everything is
+counted on an integer grid so the checks are exact and vectorised over the vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+
+from symbolic.errors import SymbolicError
+from symbolic.tokens import END, Vocabulary
+
+LOWEST_PITCH = 55  # G3, the fiddle's lowest string, in the key-normalised register
+HIGHEST_PITCH = 88  # E6
+
+
+class GenerationError(SymbolicError):
+    """A request the model cannot satisfy (a meter or type it never saw, a bad prime...)."""
+
+
+class TokenTable:
+    """What each vocabulary id means, as arrays over the vocabulary."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        size = len(vocab)
+        self.pitch = np.full(size, -1)
+        self.duration = np.zeros(size, dtype=np.int64)  # grid steps; 0 for other tokens
+        durations = {}
+        for i, token in enumerate(vocab.tokens):
+            if token.startswith("p:"):
+                self.pitch[i] = int(token[2:])
+            elif token.startswith("d:"):
+                durations[i] = Fraction(token[2:])
+        self.grid = lcm(*(d.denominator for d in durations.values())) if durations else 1
+        for i, value in durations.items():
+            self.duration[i] = int(value * self.grid)
+        self.is_pitch = self.pitch >= 0
+        self.playable = self.is_pitch & (self.pitch >= LOWEST_PITCH) & (self.pitch <= HIGHEST_PITCH)
+        self.is_duration = self.duration > 0
+        self.rest = self.id_of("rest")
+        self.tie = self.id_of("tie")
+        self.end = self.id_of(END)
+
+    def id_of(self, token: str) -> int:
+        try:
+            return self.vocab.tokens.index(token)
+        except ValueError:
+            raise GenerationError(f"this model's vocabulary has no {token!r} token") from None
+
+    def steps(self, quarters: Fraction) -> int:
+        value = quarters * self.grid
+        if value.denominator != 1:
+            raise GenerationError(f"a bar of {quarters} quarter notes does not fit the model's duration grid")
+        return int(value)
+
+
+@dataclass
+class FormState:
+    """Where one tune is in its form."""
+
+    bar_steps: int
+    bars_per_part: int
+    parts: int
+    part: int = 0  # parts finished
+    bar: int = 0  # bars finished in this part
+    position: int = 0  # grid steps into the bar
+    expect: str = "open"  # open | note | duration | after | close | end | done
+    last_pitch: int | None = None
+    tied_pitch: int | None = None
+    tokens: list[int] = field(default_factory=list)
+
+
+class FormGrammar:
+    def __init__(self, table: TokenTable, bar_length: Fraction, bars_per_part: int, parts: int) -> None:
+        if bars_per_part < 1 or parts < 1:
+            raise GenerationError("a tune needs at least one part of at least one bar")
+        self.table = table
+        self.bar_steps = table.steps(bar_length)
+        self.bars_per_part, self.parts = bars_per_part, parts
+        self.open_bar = table.id_of("bar:|:")
+        self.plain_bar = table.id_of("bar:|")
+        self.close_bar = table.id_of("bar::|")
+        # fillable[r]: r grid steps can be filled exactly with the model's durations.
+        fillable = np.zeros(self.bar_steps + 1, dtype=bool)
+        fillable[0] = True
+        steps = sorted({int(d) for d in table.duration[table.is_duration]})
+        for r in range(1, self.bar_steps + 1):
+            fillable[r] = any(fillable[r - d] for d in steps if d <= r)
+        if not fillable[self.bar_steps]:
+            raise GenerationError("the model's note lengths cannot fill a bar of this meter")
+        self.fillable = fillable
+
+    def new_state(self) -> FormState:
+        return FormState(self.bar_steps, self.bars_per_part, self.parts)
+
+    def allowed(self, state: FormState) -> np.ndarray:
+        table = self.table
+        mask = np.zeros(len(table.vocab), dtype=bool)
+        expect = state.expect
+        if expect == "open":
+            mask[self.open_bar] = True
+        elif expect == "note":
+            if state.tied_pitch is not None:
+                mask[table.is_pitch & (table.pitch == state.tied_pitch)] = True
+            else:
+                mask[table.playable] = True
+                mask[table.rest] = True
+        elif expect == "duration":
+            left = state.bar_steps - state.position
+            durations = table.duration
+            fits = table.is_duration & (durations <= left)
+            after = np.clip(left - durations, 0, None)
+            mask[fits & self.fillable[after]] = True
+        elif expect in ("after", "tied"):
+            full = state.position == state.bar_steps
+            last_of_part = state.bar == state.bars_per_part - 1
+            if expect == "after" and state.last_pitch is not None and not (full and last_of_part):
+                mask[table.tie] = True
+            if full:
+                mask[self.close_bar if last_of_part else self.plain_bar] = True
+            elif state.tied_pitch is not None:
+                mask[table.is_pitch & (table.pitch == state.tied_pitch)] = True
+            else:
+                mask[table.playable] = True
+                mask[table.rest] = True
+        elif expect == "end":
+            mask[table.end] = True
+        return mask
+
+    def advance(self, state: FormState, token: int) -> None:
+        """Move `state` past `token`, which must be allowed."""
+        table = self.table
+        state.tokens.append(token)
+        if token == self.open_bar:
+            state.expect = "note"
+        elif table.is_pitch[token] or token == table.rest:
+            state.last_pitch = int(table.pitch[token]) if table.is_pitch[token] else None
+            state.tied_pitch = None
+            state.expect = "duration"
+        elif table.is_duration[token]:
+            state.position += int(table.duration[token])
+            state.expect = "after"
+        elif token == table.tie:
+            state.tied_pitch = state.last_pitch
+            state.expect = "tied"
+        elif token in (self.plain_bar, self.close_bar):
+            state.position = 0
+            state.bar += 1
+            if token == self.close_bar:
+                state.part += 1
+                state.bar = 0
+                state.expect = "end" if state.part == state.parts else "open"
+            else:
+                state.expect = "note"
+        elif token == table.end:
+            state.expect = "done"
+        else:
+            raise GenerationError(f"token {table.vocab.tokens[token]!r} is not allowed here")
+
+    def max_tokens(self) -> int:
+        """A hard bound: every bar of the smallest notes, each with a tie, plus bar lines."""
+        smallest = int(self.table.duration[self.table.is_duration].min())
+        per_bar = 3 * (self.bar_steps // smallest) + 1
+        return self.parts * (self.bars_per_part * per_bar + 2) + 2

@@ -1,0 +1,128 @@
+"""Batched sampling in NumPy: N tunes at once, one model step per token, grammar-masked.
+
+Temperature, top-k and top-p shape each step's distribution after the grammar has removed
+every token that would break the tune; the grammar's own bound caps the number of steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from symbolic.generation.grammar import FormGrammar, FormState, GenerationError
+from symbolic.models.modelfile import ModelFile
+from symbolic.models.numpy_lstm import log_softmax
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float = 1.0
+    top_k: int = 0  # 0: no limit
+    top_p: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.temperature <= 5:
+            raise GenerationError(f"temperature must be between 0.05 and 5, got {self.temperature}")
+        if self.top_k < 0:
+            raise GenerationError("top-k must be 0 (off) or positive")
+        if not 0 < self.top_p <= 1:
+            raise GenerationError(f"top-p must be in (0, 1], got {self.top_p}")
+
+
+def shape_distribution(log_probabilities: np.ndarray, allowed: np.ndarray, settings: SamplingSettings) -> np.ndarray:
+    """Probabilities (batch, vocab) after masking, temperature, top-k and top-p."""
+    scores = np.where(allowed, log_probabilities / settings.temperature, -np.inf)
+    if settings.top_k:
+        kth = -np.sort(-scores, axis=1)[:, min(settings.top_k, scores.shape[1]) - 1][:, None]
+        scores = np.where(scores >= kth, scores, -np.inf)
+    scores = scores - scores.max(axis=1, keepdims=True)
+    probabilities = np.exp(scores)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    if settings.top_p < 1:
+        order = np.argsort(-probabilities, axis=1)
+        sorted_p = np.take_along_axis(probabilities, order, axis=1)
+        # Keep the smallest set whose mass reaches top_p (always at least the best token).
+        keep_sorted = np.cumsum(sorted_p, axis=1) - sorted_p < settings.top_p
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=1)
+        probabilities = np.where(keep, probabilities, 0.0)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+    return probabilities
+
+
+def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int]], settings: SamplingSettings,
+                  rng: np.random.Generator) -> list[list[int]]:
+    """Continue each prompt (<start> + header + prime ids) until <end>; returns each tune's body
+    ids (prime included, <end> last). The prime must already satisfy the grammar."""
+    from symbolic.tokens import HEADER_TOKENS
+
+    states: list[FormState] = []
+    for prompt in prompts:
+        state = grammar.new_state()
+        for token in prompt[1 + HEADER_TOKENS:]:
+            if not grammar.allowed(state)[token]:
+                raise GenerationError(f"the opening bars do not fit the form: {model.vocab.tokens[token]!r} "
+                                      "cannot come there (whole bars in the meter, no pickup, no endings)")
+            grammar.advance(state, token)
+        states.append(state)
+    step = _stepper(model, prompts)
+    for _ in range(grammar.max_tokens()):
+        active = [i for i, s in enumerate(states) if s.expect != "done"]
+        if not active:
+            break
+        log_probabilities = step.log_probabilities()
+        allowed = np.stack([grammar.allowed(s) for s in states])
+        for i, s in enumerate(states):
+            if s.expect == "done":
+                allowed[i] = False
+                allowed[i, 0] = True  # padding keeps finished tunes' rows well defined
+        probabilities = shape_distribution(log_probabilities, allowed, settings)
+        chosen = np.array([rng.choice(len(p), p=p) for p in probabilities])
+        for i in active:
+            grammar.advance(states[i], int(chosen[i]))
+        step.feed(chosen)  # finished tunes were only allowed padding, which keeps their state
+    unfinished = [i for i, s in enumerate(states) if s.expect != "done"]
+    if unfinished:
+        raise GenerationError(f"{len(unfinished)} tunes did not finish within {grammar.max_tokens()} tokens")
+    return [s.tokens for s in states]
+
+
+class _LstmStepper:
+    def __init__(self, model: ModelFile, prompts: list[list[int]]) -> None:
+        self.network = model.lstm()
+        width = max(len(p) for p in prompts)
+        if model.config.arch == "lstm-lm":
+            block = np.zeros((len(prompts), width), dtype=np.int64)
+            for row, prompt in enumerate(prompts):
+                block[row, : len(prompt)] = prompt
+        else:
+            # The encoder reads the conditioning without <start>; the decoder begins at <start>.
+            block = np.zeros((len(prompts), width - 1), dtype=np.int64)
+            for row, prompt in enumerate(prompts):
+                block[row, : len(prompt) - 1] = prompt[1:]
+        self.logits, self.state = self.network.start(block)
+
+    def log_probabilities(self) -> np.ndarray:
+        return log_softmax(self.logits.astype(np.float64))
+
+    def feed(self, ids: np.ndarray) -> None:
+        self.logits, self.state = self.network.step(ids.astype(np.int64), self.state)
+
+
+class _NgramStepper:
+    def __init__(self, model: ModelFile, prompts: list[list[int]]) -> None:
+        self.ngram = model.ngram()
+        self.histories = [list(p) for p in prompts]
+
+    def log_probabilities(self) -> np.ndarray:
+        return np.log(np.stack([np.maximum(self.ngram.distribution(h), 1e-300) for h in self.histories]))
+
+    def feed(self, ids: np.ndarray) -> None:
+        for history, token in zip(self.histories, ids, strict=True):
+            if token:
+                history.append(int(token))
+
+
+def _stepper(model: ModelFile, prompts: list[list[int]]) -> _LstmStepper | _NgramStepper:
+    return _NgramStepper(model, prompts) if model.config.arch == "ngram" else _LstmStepper(model, prompts)

@@ -265,12 +265,16 @@ class _BodyWriter:
         p, q = odd, 1 << (odd.bit_length() - 1)
         r = 0
         j = start
+        total = Fraction(0)
         while j < len(body) and type(body[j]) is Note and r < 64:
             ratio = ratios[j]
             if _is_dyadic(ratio) or not _is_dyadic(ratio * p / q):
                 break
             r += 1
             j += 1
+            total += ratio
+            if _is_dyadic(total):
+                break  # the group fills whole (power-of-two) units: `(3abc`, `(3A2B`
         return p, q, r
 
     def _note_text(self, note: Note, ratio: Fraction, chords_before: list | None = None) -> str:  # type: ignore[type-arg]

@@ -190,8 +190,6 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-@pytest.mark.xfail(strict=True, reason="Keras 3's fit does not run under MultiWorkerMirroredStrategy "
-                   "(keras-team/keras#20585); needs our own training loop")
 def test_two_worker_processes_on_loopback_end_with_the_same_weights(corpus: Path, tmp_path: Path) -> None:
     ports = _free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}

@@ -27,6 +27,12 @@ class GenerationError(SymbolicError):
     """A request the model cannot satisfy (a meter or type it never saw, a bad prime...)."""
 
 
+def _odd_part(number: int) -> int:
+    while number % 2 == 0:
+        number //= 2
+    return number
+
+
 class TokenTable:
     """What each vocabulary id means, as arrays over the vocabulary."""
 
@@ -44,6 +50,12 @@ class TokenTable:
         self.grid = lcm(*(d.denominator for d in durations.values())) if durations else 1
         for i, value in durations.items():
             self.duration[i] = int(value * self.grid)
+        # Plain lengths are a power-of-two share of a quarter; triplet lengths come three in a row
+        # (so `(3abc` groups of equal notes, which abc2midi reads without warnings); others, such
+        # as quintuplets, are never sampled.
+        odd = np.array([_odd_part(durations[i].denominator) if i in durations else 0 for i in range(size)])
+        self.is_plain = odd == 1
+        self.is_triplet = odd == 3
         self.is_pitch = self.pitch >= 0
         self.playable = self.is_pitch & (self.pitch >= LOWEST_PITCH) & (self.pitch <= HIGHEST_PITCH)
         self.is_duration = self.duration > 0
@@ -77,6 +89,8 @@ class FormState:
     expect: str = "open"  # open | note | duration | after | close | end | done
     last_pitch: int | None = None
     tied_pitch: int | None = None
+    triplet_left: int = 0  # notes still owed to a triplet group
+    triplet_steps: int = 0
     tokens: list[int] = field(default_factory=list)
 
 
@@ -93,7 +107,7 @@ class FormGrammar:
         # fillable[r]: r grid steps can be filled exactly with the model's durations.
         fillable = np.zeros(self.bar_steps + 1, dtype=bool)
         fillable[0] = True
-        steps = sorted({int(d) for d in table.duration[table.is_duration]})
+        steps = sorted({int(d) for d in table.duration[table.is_plain]})
         for r in range(1, self.bar_steps + 1):
             fillable[r] = any(fillable[r - d] for d in steps if d <= r)
         if not fillable[self.bar_steps]:
@@ -116,11 +130,14 @@ class FormGrammar:
                 mask[table.playable] = True
                 mask[table.rest] = True
         elif expect == "duration":
-            left = state.bar_steps - state.position
             durations = table.duration
-            fits = table.is_duration & (durations <= left)
-            after = np.clip(left - durations, 0, None)
-            mask[fits & self.fillable[after]] = True
+            if state.triplet_left:
+                mask[table.is_triplet & (durations == state.triplet_steps)] = True
+            else:
+                left = state.bar_steps - state.position
+                span = np.where(table.is_triplet, 3 * durations, durations)  # a triplet takes three notes
+                fits = (table.is_plain | table.is_triplet) & (span <= left)
+                mask[fits & self.fillable[np.clip(left - span, 0, None)]] = True
         elif expect in ("after", "tied"):
             full = state.position == state.bar_steps
             last_of_part = state.bar == state.bars_per_part - 1
@@ -148,7 +165,12 @@ class FormGrammar:
             state.tied_pitch = None
             state.expect = "duration"
         elif table.is_duration[token]:
-            state.position += int(table.duration[token])
+            steps = int(table.duration[token])
+            state.position += steps
+            if state.triplet_left:
+                state.triplet_left -= 1
+            elif table.is_triplet[token]:
+                state.triplet_left, state.triplet_steps = 2, steps
             state.expect = "after"
         elif token == table.tie:
             state.tied_pitch = state.last_pitch
@@ -169,6 +191,6 @@ class FormGrammar:
 
     def max_tokens(self) -> int:
         """A hard bound: every bar of the smallest notes, each with a tie, plus bar lines."""
-        smallest = int(self.table.duration[self.table.is_duration].min())
+        smallest = int(self.table.duration[self.table.is_plain | self.table.is_triplet].min())
         per_bar = 3 * (self.bar_steps // smallest) + 1
         return self.parts * (self.bars_per_part * per_bar + 2) + 2

@@ -43,7 +43,7 @@ def shape_distribution(log_probabilities: np.ndarray, allowed: np.ndarray, setti
         order = np.argsort(-probabilities, axis=1)
         sorted_p = np.take_along_axis(probabilities, order, axis=1)
         # Keep the smallest set whose mass reaches top_p (always at least the best token).
-        keep_sorted = np.cumsum(sorted_p, axis=1) - sorted_p < settings.top_p
+        keep_sorted = np.cumsum(sorted_p, axis=1) - sorted_p < settings.top_p - 1e-9
         keep = np.zeros_like(keep_sorted)
         np.put_along_axis(keep, order, keep_sorted, axis=1)
         probabilities = np.where(keep, probabilities, 0.0)

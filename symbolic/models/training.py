@@ -1,13 +1,15 @@
 """`symbolic train`: fit a model on a corpus folder, with checkpoints, resume and early stopping.
 
-The LSTMs train with Keras under a `tf.distribute` strategy (one CPU, one or several GPUs with
-MirroredStrategy, several machines with MultiWorkerMirroredStrategy from TF_CONFIG). Every
-`checkpoint_every` steps and after each epoch the whole Keras model (weights and optimizer
-state) and the position in the data are saved atomically under MODEL_DIR/checkpoint; `--resume`
-continues from there, skipping the batches already seen in the interrupted epoch. The model
-file (see modelfile.py) is written whenever the validation loss improves, so MODEL_DIR always
-holds the best model so far.
-"""
+The LSTMs train with our own loop (not `model.fit`, which Keras 3 cannot run under
+MultiWorkerMirroredStrategy: keras-team/keras#20585) under a `tf.distribute` strategy: one CPU,
+one or several GPUs with MirroredStrategy, several machines with MultiWorkerMirroredStrategy from
+TF_CONFIG. Each global batch is cut into one row slice per replica; the loss is the token-masked
+mean cross-entropy over the global batch, so a step's update does not depend on the replica count.
+Every `checkpoint_every` steps and after each epoch the whole compiled Keras model (weights and
+optimizer state) and the position in the data are saved atomically under MODEL_DIR/checkpoint;
+`--resume` continues from there, skipping the batches already seen in the interrupted epoch. The
+model file (see modelfile.py) is written whenever the validation loss improves, so MODEL_DIR
+always holds the best model so far. With several workers only the chief writes under MODEL_DIR."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +111,11 @@ class _Trainer:
         self.verbose = verbose if verbose is not None else (1 if sys.stderr.isatty() else 2)
         self.checkpoints = out / CHECKPOINT_DIR
         self.bars = bar_ids(vocab)
+        self.chief = True  # set by run() from the strategy: the one worker that writes files
 
     # ----- data -----
     def batches(self, epoch: int | None) -> list[tuple]:  # type: ignore[type-arg]
-        """The epoch's batches ((inputs, targets) pairs), fixed by seed and epoch; None: validation."""
+        """The epoch's global batches ((inputs, targets) pairs), fixed by seed and epoch; None: validation."""
         config = self.config
         rng = np.random.default_rng([config.seed, epoch]) if epoch is not None else None
         tunes = self.train_tunes if epoch is not None else self.valid_tunes
@@ -121,22 +126,37 @@ class _Trainer:
         examples = seq2seq_examples(tunes, self.bars, config.max_decoder_length, rng)
         return [((enc, dec_in), dec_out) for enc, dec_in, dec_out in padded_batches(examples, config.batch_size, rng)]
 
-    def dataset(self, batches: list[tuple]):  # type: ignore[no-untyped-def,type-arg]
+    def dataset(self, strategy: Any, batches: list[tuple]) -> Any:  # type: ignore[type-arg]
+        """The global batches spread over the strategy's replicas, one row slice per replica.
+
+        We cut each global batch ourselves (distribute_datasets_from_function) rather than let
+        experimental_distribute_dataset rebatch: the slices are then known exactly whatever the
+        replica or worker count, the mid-epoch resume skips whole global batches, seq2seq
+        batches of varying widths need no fixed shapes, and every worker yields the same number
+        of steps (a worker that runs out early would hang its peers' collectives). A slice may
+        be empty when a last batch has fewer rows than there are replicas; it adds nothing to
+        the loss sums."""
         import tensorflow as tf
 
-        if self.config.arch == "lstm-lm":
-            # Equal-shaped windows: plain tensors, which every strategy distributes.
-            x = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0, 1), np.int32)
-            y = np.concatenate([b[1] for b in batches]) if batches else np.zeros((0, 1), np.int32)
-            dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(self.config.batch_size)
-        else:
-            spec = tf.TensorSpec(shape=(None, None), dtype=tf.int32)
-            dataset = tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=((spec, spec), spec))
-            dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
-        options = tf.data.Options()
-        # Batches are already made per example; shard by data, not by files, across workers.
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+        lm = self.config.arch == "lstm-lm"
+        width = self.config.sequence_length if lm else None
+        spec = tf.TensorSpec(shape=(None, width), dtype=tf.int32)
+        signature = (spec, spec) if lm else ((spec, spec), spec)
+
+        def replica_slices(context: Any) -> Any:
+            replicas = context.num_replicas_in_sync
+            local = replicas // context.num_input_pipelines
+            first = context.input_pipeline_id * local
+            elements = []
+            for inputs, targets in batches:
+                rows = np.array_split(np.arange(len(targets)), replicas)[first:first + local]
+                for chosen in rows:  # consecutive elements go to this worker's replicas in turn
+                    part = (tuple(a[chosen] for a in inputs) if isinstance(inputs, tuple) else inputs[chosen])
+                    elements.append((part, targets[chosen]))
+            dataset = tf.data.Dataset.from_generator(lambda: iter(elements), output_signature=signature)
+            return dataset.prefetch(tf.data.AUTOTUNE)
+
+        return strategy.distribute_datasets_from_function(replica_slices)
 
     # ----- model -----
     def compile(self, steps_per_epoch: int):  # type: ignore[no-untyped-def]
@@ -150,76 +170,147 @@ class _Trainer:
             config.learning_rate, decay_steps=max(1, steps_per_epoch * config.epochs),
             alpha=config.min_learning_rate / config.learning_rate)
         optimizer_class = keras.optimizers.Adam if config.optimizer == "adam" else keras.optimizers.RMSprop
+        # The loss is compiled in only so that a .keras checkpoint reloads as a complete compiled model;
+        # the training loop below computes its own loss (see step_functions).
         model.compile(optimizer=optimizer_class(learning_rate=schedule, clipnorm=config.clip_norm),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
         return model
+
+    def step_functions(self, strategy: Any, model: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+        """The distributed train and validation steps; each returns the summed cross-entropy and
+        the number of target tokens (targets of 0 are padding) over the global batch.
+
+        The loss a replica differentiates is its own sum divided by the GLOBAL token count, so
+        the gradients summed across replicas are those of the global batch's mean, whatever the
+        replica count. Keras's optimizer clips each replica's gradients before it sums them
+        across replicas (clipping partial gradients), so we sum and clip first, as one replica
+        would, and hand it the replicas' equal shares, which its own clip leaves alone and its
+        all-reduce sums back to the clipped global gradient."""
+        import tensorflow as tf
+
+        optimizer, variables = model.optimizer, model.trainable_variables
+        replicas = strategy.num_replicas_in_sync
+        total = tf.distribute.ReduceOp.SUM
+
+        def loss_sums(targets: Any, logits: Any) -> tuple[Any, Any]:
+            mask = tf.cast(tf.not_equal(targets, 0), tf.float32)
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=tf.cast(logits, tf.float32))
+            return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
+
+        def train_replica(inputs: Any, targets: Any) -> tuple[Any, Any]:
+            context = tf.distribute.get_replica_context()
+            tokens = context.all_reduce(total, tf.reduce_sum(tf.cast(tf.not_equal(targets, 0), tf.float32)))
+            with tf.GradientTape() as tape:
+                loss_sum, count = loss_sums(targets, model(inputs, training=True))
+                loss = loss_sum / tf.maximum(tokens, 1.0)
+            # Dense gradients of static shape: the embedding's IndexedSlices (small) cannot be scaled
+            # below, and the all-reduce packs tensors by their static sizes, which must agree on all replicas.
+            grads = [tf.zeros_like(v) if g is None else tf.reshape(tf.convert_to_tensor(g), v.shape)
+                     for g, v in zip(tape.gradient(loss, variables), variables, strict=True)]
+            print("TRACE", context.replica_id_in_sync_group, [tuple(g.shape) for g in grads], flush=True)
+            grads = _clip(optimizer, context.all_reduce(total, grads))
+            optimizer.apply_gradients(zip([g / replicas for g in grads], variables, strict=True))
+            return loss_sum, count
+
+        def valid_replica(inputs: Any, targets: Any) -> tuple[Any, Any]:
+            return loss_sums(targets, model(inputs, training=False))
+
+        @tf.function
+        def train_step(element: Any) -> Any:
+            sums = strategy.run(train_replica, args=element)
+            return [strategy.reduce(total, s, axis=None) for s in sums]
+
+        @tf.function
+        def valid_step(element: Any) -> Any:
+            sums = strategy.run(valid_replica, args=element)
+            return [strategy.reduce(total, s, axis=None) for s in sums]
+
+        return train_step, valid_step
 
     # ----- state -----
     def load_state(self) -> dict:  # type: ignore[type-arg]
         path = self.checkpoints / STATE_JSON
         if self.resume:
+            # Multi-worker resume reads the chief's checkpoint: MODEL_DIR must be storage every worker sees.
             if not (self.checkpoints / LAST_KERAS).is_file() or not path.is_file():
                 raise TrainingError(f"{self.out}: no checkpoint to resume from")
             state = json.loads(path.read_text())
             if state.get("config") != json.loads(self.config.to_json()):
                 raise TrainingError(f"{self.out}: the checkpoint was made with another config; resume with it")
             return state
-        if self.checkpoints.exists():
-            raise TrainingError(f"{self.out} holds a checkpoint of an earlier run: continue it with --resume, "
-                                "or train into another folder")
-        self.checkpoints.mkdir(parents=True)
+        if self.chief:  # other workers write nothing under MODEL_DIR, which they may share with the chief
+            if self.checkpoints.exists():
+                raise TrainingError(f"{self.out} holds a checkpoint of an earlier run: continue it with --resume, "
+                                    "or train into another folder")
+            self.checkpoints.mkdir(parents=True)
         return {"config": json.loads(self.config.to_json()), "epoch": 0, "step_in_epoch": 0, "best_valid": None,
                 "best_epoch": None, "stale_epochs": 0, "seconds": 0.0, "tokens": 0, "history": []}
 
     def save_checkpoint(self, model, state: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
-        temp = self.checkpoints / f".{LAST_KERAS}.part.keras"
-        model.save(temp)  # Keras wants the .keras suffix; renamed into place below
-        os.replace(temp, self.checkpoints / LAST_KERAS)
-        write_text_atomically(self.checkpoints / STATE_JSON, json.dumps(state, indent=1))
+        # Every worker saves: reading the compiled model's on-read (metric) variables can be a
+        # collective under MultiWorkerMirroredStrategy, so a worker that skipped the save could
+        # hang the chief. Only the chief's copy is kept (the TensorFlow multi-worker tutorial's way).
+        folder = self.checkpoints if self.chief else Path(tempfile.mkdtemp(prefix="symbolic-worker-"))
+        try:
+            temp = folder / f".{LAST_KERAS}.part.keras"
+            model.save(temp)  # Keras wants the .keras suffix; renamed into place below
+            if self.chief:
+                os.replace(temp, self.checkpoints / LAST_KERAS)
+                write_text_atomically(self.checkpoints / STATE_JSON, json.dumps(state, indent=1))
+        finally:
+            if not self.chief:
+                shutil.rmtree(folder, ignore_errors=True)
 
     # ----- the loop -----
     def run(self) -> ModelFile:
         import keras
 
+        # The strategy first: MultiWorkerMirroredStrategy must set up its collectives before other TF work.
+        strategy = make_strategy(self.strategy_name)
+        self.chief = bool(strategy.extended.should_checkpoint)
         keras.utils.set_random_seed(self.config.seed)
         state = self.load_state()
-        strategy = make_strategy(self.strategy_name)
         first_batches = self.batches(state["epoch"])
         steps_per_epoch = len(first_batches)
         with strategy.scope():
             model = (keras.models.load_model(self.checkpoints / LAST_KERAS) if self.resume
                      else self.compile(steps_per_epoch))
-        valid = self.dataset(self.batches(None))
-        trainer = self
+            # Built here, in scope, so its slots are distributed variables and not created inside the tf.function.
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+        train_step, valid_step = self.step_functions(strategy, model)
+        valid = self.dataset(strategy, self.batches(None))
+        board = _Board(self.out / "tensorboard") if self.chief else None
         best: ModelFile | None = None
-
-        class Checkpoint(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                state["step_in_epoch"] += 1
-                if state["step_in_epoch"] % trainer.config.checkpoint_every == 0:
-                    trainer.save_checkpoint(self.model, state)
-
-        callbacks = [Checkpoint(), keras.callbacks.TensorBoard(log_dir=str(self.out / "tensorboard"),
-                                                               update_freq="epoch", write_graph=False)]
         for epoch in range(state["epoch"], self.config.epochs):
             batches = first_batches if epoch == state["epoch"] else self.batches(epoch)
             skip = state["step_in_epoch"]
+            progress = None
+            if self.verbose == 1 and self.chief:
+                print(f"epoch {epoch + 1}/{self.config.epochs}", file=sys.stderr, flush=True)
+                progress = keras.utils.Progbar(len(batches), stateful_metrics=["loss"])
+                progress.update(skip)
+            loss_sum = tokens = 0.0
             started = time.time()
-            if skip < len(batches):
-                history = model.fit(self.dataset(batches[skip:]), epochs=epoch + 1, initial_epoch=epoch,
-                                    callbacks=callbacks, verbose=self.verbose, shuffle=False)
-                train_loss = float(history.history["loss"][-1])
-            else:
-                train_loss = float("nan")
+            for element in self.dataset(strategy, batches[skip:]):
+                step_sum, step_tokens = train_step(element)
+                loss_sum, tokens = loss_sum + float(step_sum), tokens + float(step_tokens)
+                state["step_in_epoch"] += 1
+                if progress is not None:
+                    progress.update(state["step_in_epoch"], [("loss", loss_sum / max(tokens, 1.0))])
+                if state["step_in_epoch"] % self.config.checkpoint_every == 0:
+                    self.save_checkpoint(model, state)
             seconds = time.time() - started
-            tokens = int(sum(int((b[1] != 0).sum()) for b in batches[skip:]))
-            valid_loss = float(model.evaluate(valid, verbose=0))
+            train_loss = loss_sum / tokens if tokens else float("nan")
+            valid_loss = _mean_loss(valid_step, valid)
             state["seconds"] += seconds
-            state["tokens"] += tokens
+            state["tokens"] += int(tokens)
             learning_rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
             state["history"].append({"epoch": epoch + 1, "train_loss": train_loss, "valid_loss": valid_loss,
                                      "learning_rate": learning_rate, "seconds": round(seconds, 1),
                                      "tokens_per_second": round(tokens / max(seconds, 1e-9))})
+            if board is not None:
+                board.write(epoch, train_loss, valid_loss, learning_rate)
             improved = state["best_valid"] is None or valid_loss < state["best_valid"]
             if improved:
                 state["best_valid"], state["best_epoch"], state["stale_epochs"] = valid_loss, epoch + 1, 0
@@ -228,18 +319,27 @@ class _Trainer:
             state["epoch"], state["step_in_epoch"] = epoch + 1, 0
             if improved:
                 best = self.export(model, state)
-            self.write_history(state)
+            if self.chief:
+                self.write_history(state)
             self.save_checkpoint(model, state)
-            print(f"epoch {epoch + 1}/{self.config.epochs}: train {train_loss / math.log(2):.3f} bits/token, "
-                  f"valid {valid_loss / math.log(2):.3f} bits/token{' (best)' if improved else ''}, "
-                  f"{tokens / max(seconds, 1e-9):.0f} tokens/s", file=sys.stderr, flush=True)
+            if self.chief:
+                print(f"epoch {epoch + 1}/{self.config.epochs}: train {train_loss / math.log(2):.3f} bits/token, "
+                      f"valid {valid_loss / math.log(2):.3f} bits/token{' (best)' if improved else ''}, "
+                      f"{tokens / max(seconds, 1e-9):.0f} tokens/s", file=sys.stderr, flush=True)
             if state["stale_epochs"] >= self.config.patience:
-                print(f"early stop: no better validation loss for {self.config.patience} epochs", file=sys.stderr)
+                if self.chief:
+                    print(f"early stop: no better validation loss for {self.config.patience} epochs", file=sys.stderr)
                 break
         if best is None:
-            from symbolic.models.modelfile import load_model
+            from symbolic.models.modelfile import ModelFileError, load_model
 
-            best = load_model(self.out)
+            try:
+                best = load_model(self.out)
+            except ModelFileError:
+                if self.chief:
+                    raise
+                # A worker without the chief's folder: its weights equal the chief's, take them as they are.
+                best = self.export(model, state)
         return best
 
     def export(self, model, state: dict) -> ModelFile:  # type: ignore[no-untyped-def,type-arg]
@@ -250,7 +350,8 @@ class _Trainer:
         training["parameters"] = int(model.count_params())
         model_file = ModelFile(self.config, self.vocab, export_weights(model, self.config),
                                {"data": self.data_info, "training": training, "versions": versions()})
-        model_file.save(self.out)
+        if self.chief:  # the other workers' weights are the chief's; they keep theirs in memory only
+            model_file.save(self.out)
         return model_file
 
     def write_history(self, state: dict) -> None:  # type: ignore[type-arg]
@@ -260,6 +361,49 @@ class _Trainer:
         writer.writeheader()
         writer.writerows(state["history"])
         write_text_atomically(self.out / HISTORY_CSV, buffer.getvalue())
+
+
+def _clip(optimizer: Any, grads: list[Any]) -> list[Any]:
+    """The optimizer's own clipping setting (clipnorm per variable, global_clipnorm or clipvalue)."""
+    import tensorflow as tf
+
+    if optimizer.clipnorm:
+        return [tf.clip_by_norm(g, optimizer.clipnorm) for g in grads]
+    if optimizer.global_clipnorm:
+        return list(tf.clip_by_global_norm(grads, optimizer.global_clipnorm)[0])
+    if optimizer.clipvalue:
+        return [tf.clip_by_value(g, -optimizer.clipvalue, optimizer.clipvalue) for g in grads]
+    return grads
+
+
+def _mean_loss(step: Callable[[Any], Any], dataset: Any) -> float:
+    """The token-weighted mean loss over a whole distributed dataset."""
+    loss_sum = tokens = 0.0
+    for element in dataset:
+        step_sum, step_tokens = step(element)
+        loss_sum, tokens = loss_sum + float(step_sum), tokens + float(step_tokens)
+    return loss_sum / tokens if tokens else float("nan")
+
+
+class _Board:
+    """Per-epoch TensorBoard scalars, with the folder and tag names Keras's callback used, so a run
+    resumed from a checkpoint of the fit-based trainer continues the same curves."""
+
+    def __init__(self, folder: Path) -> None:
+        import tensorflow as tf
+
+        self.tf = tf
+        self.train = tf.summary.create_file_writer(str(folder / "train"))
+        self.valid = tf.summary.create_file_writer(str(folder / "validation"))
+
+    def write(self, epoch: int, train_loss: float, valid_loss: float, learning_rate: float) -> None:
+        with self.train.as_default(step=epoch):
+            self.tf.summary.scalar("epoch_loss", train_loss)
+            self.tf.summary.scalar("epoch_learning_rate", learning_rate)
+        with self.valid.as_default(step=epoch):
+            self.tf.summary.scalar("epoch_loss", valid_loss)
+        self.train.flush()
+        self.valid.flush()
 
 
 def clear_checkpoint(out: str | Path) -> None:

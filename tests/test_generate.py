@@ -1,0 +1,151 @@
+"""Generation: every tune valid (our reader, abc2midi without warnings, full bars, the parts
+asked for), reproducible for a seed, controllable, and free of TensorFlow.
+
+The validity tests use a model with random weights over the corpus vocabulary: the worst case
+for the grammar, since such a model has learned nothing about bars.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus import sample_folk_tunes
+
+from symbolic.abc_reader import read_abc, read_tune
+from symbolic.abc_writer import write_abc, write_abc_tunebook
+from symbolic.cli import main
+from symbolic.generation.generate import generate
+from symbolic.generation.grammar import GenerationError
+from symbolic.generation.sampler import SamplingSettings, shape_distribution
+from symbolic.models.config import ModelConfig
+from symbolic.models.modelfile import ModelFile
+from symbolic.tokens import Vocabulary, tune_to_tokens
+from symbolic.tune import Bar, Key, Note, Tune
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def random_model() -> ModelFile:
+    tokens = {t for tune in sample_folk_tunes(3000, seed=4) for t in tune_to_tokens(tune)}
+    tokens |= {"type:jig", "type:reel", "type:waltz", "type:slip-jig", "type:hornpipe", "type:polka"}
+    vocab = Vocabulary.build(tokens)
+    config = ModelConfig(embedding=8, units=16, layers=2)
+    rng = np.random.default_rng(0)
+    weights = {"embedding/embeddings": rng.normal(0, 1, (len(vocab), 8)), "logits/kernel": rng.normal(0, 1, (16, len(vocab))),
+               "logits/bias": np.zeros(len(vocab))}
+    for i, width in enumerate((8, 16)):
+        weights[f"lstm_{i}/kernel"] = rng.normal(0, 0.5, (width, 64))
+        weights[f"lstm_{i}/recurrent_kernel"] = rng.normal(0, 0.5, (16, 64))
+        weights[f"lstm_{i}/bias"] = np.zeros(64)
+    return ModelFile(config, vocab, weights)
+
+
+def bars_of(tune: Tune) -> list[Fraction]:
+    lengths, current = [], Fraction(0)
+    for element in tune.body:
+        if type(element) is Note:
+            current += element.duration
+        elif type(element) is Bar and current:  # `:|` then `|:` close one bar, not two
+            lengths.append(current)
+            current = Fraction(0)
+    return lengths
+
+
+@pytest.mark.parametrize("tune_type, meter, parts, bars", [("jig", "6/8", 2, 8), ("reel", "4/4", 2, 8),
+                                                           ("waltz", "3/4", 3, 4), ("slip-jig", "9/8", 2, 4)])
+def test_every_tune_is_valid(random_model: ModelFile, tune_type: str, meter: str, parts: int, bars: int,
+                             tmp_path: Path) -> None:
+    tunes = generate(random_model, count=50, tune_type=tune_type, parts=parts, bars_per_part=bars, seed=1)
+    assert len(tunes) == 50
+    bar_length = tunes[0].meter.bar_length
+    for tune in tunes:
+        assert tune.meter.text == meter
+        assert read_tune(write_abc(tune)) == tune  # reads back identically
+        assert bars_of(tune) == [bar_length] * (parts * bars)  # every bar full, no pickup
+        kinds = [b.kind for b in tune.bars]
+        assert kinds.count("|:") == parts and kinds.count(":|") == parts  # the parts asked for
+        assert all(55 - 6 <= p <= 88 + 6 for n in tune.notes for p in n.pitches)
+    if shutil.which("abc2midi"):
+        book = tmp_path / "book.abc"
+        book.write_text(write_abc_tunebook(tunes))
+        result = subprocess.run(["abc2midi", str(book), "-o", str(tmp_path / "x.mid")], capture_output=True,
+                                text=True, cwd=tmp_path, timeout=60)
+        complaints = [line for line in (result.stdout + result.stderr).splitlines()
+                      if "warning" in line.lower() or "error" in line.lower()]
+        assert result.returncode == 0 and not complaints, complaints[:5]
+
+
+def test_same_seed_same_tunes_and_keys_and_modes(random_model: ModelFile) -> None:
+    first = generate(random_model, count=3, tune_type="reel", seed=7, key="G")
+    assert first == generate(random_model, count=3, tune_type="reel", seed=7, key="G")
+    assert first != generate(random_model, count=3, tune_type="reel", seed=8, key="G")
+    assert all(t.key == Key("G") for t in first) and [t.reference for t in first] == [1, 2, 3]
+    minor = generate(random_model, count=2, tune_type="jig", mode="minor", key="E", seed=1)
+    assert all(t.key == Key("E", "minor") for t in minor)
+
+
+def test_prime_opens_the_tune(random_model: ModelFile) -> None:
+    (tune,) = generate(random_model, count=1, tune_type="reel", key="D", prime="|:DFAd fdAF|", seed=3)
+    assert [n.pitch for n in tune.notes[:8]] == [62, 66, 69, 74, 78, 74, 69, 66]
+    with pytest.raises(GenerationError, match="do not fit the form"):
+        generate(random_model, count=1, tune_type="reel", key="D", prime="|:DFAd fdAF fed|", seed=3)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"tune_type": "tango"}, "unknown tune type"),
+    ({"meter": "7/4"}, "never saw meter '7/4'"),
+    ({"mode": "bluesy"}, "unknown mode"),
+    ({"count": 0}, "number of tunes"),
+    ({"sampling": None}, ""),
+])
+def test_bad_requests_are_clear(random_model: ModelFile, options: dict, message: str) -> None:  # type: ignore[type-arg]
+    if options.get("sampling", 1) is None:
+        with pytest.raises(GenerationError, match="temperature"):
+            SamplingSettings(temperature=0)
+        return
+    with pytest.raises(GenerationError, match=message):
+        generate(random_model, **options)
+
+
+def test_top_k_top_p_and_temperature_shape_the_distribution() -> None:
+    log_p = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
+    allowed = np.array([[True, True, True, True]])
+    assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings()), [[0.5, 0.3, 0.15, 0.05]])
+    assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings(top_k=2)), [[0.625, 0.375, 0, 0]])
+    assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings(top_p=0.8)), [[0.625, 0.375, 0, 0]])
+    cold = shape_distribution(log_p, allowed, SamplingSettings(temperature=0.1))
+    assert cold[0, 0] > 0.99
+    masked = shape_distribution(log_p, np.array([[False, True, False, True]]), SamplingSettings())
+    assert masked[0, 0] == 0 and np.isclose(masked.sum(), 1)
+
+
+def test_generate_command_writes_abc_mid_wav(random_model: ModelFile, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    random_model.save(tmp_path / "model")
+    out = tmp_path / "out"
+    assert main(["generate", "-n", "2", "--model", str(tmp_path / "model"), "--type", "jig", "--seed", "1",
+                 "--out", str(out), "--formats", "abc,mid,wav"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["tune-1.mid", "tune-1.wav", "tune-2.mid", "tune-2.wav", "tune.abc"]
+    book = read_abc((out / "tune.abc").read_text())
+    assert [t.reference for t in book.tunes] == [1, 2] and not book.errors
+    captured = capsys.readouterr()
+    assert "X:1" in captured.out and "tune-2.wav" in captured.err
+    assert main(["generate", "--model", str(tmp_path / "model"), "--out", "-", "--formats", "abc", "--seed", "2"]) == 0
+    assert capsys.readouterr().out.startswith("X:1")
+    assert main(["generate", "--model", str(tmp_path / "model"), "--out", "-"]) == 2
+    assert main(["generate", "--model", str(tmp_path / "nothing")]) == 2
+
+
+def test_generation_never_imports_tensorflow(random_model: ModelFile, tmp_path: Path) -> None:
+    random_model.save(tmp_path / "model")
+    code = ("import sys\nfrom symbolic.cli import main\n"
+            f"main(['generate', '--model', {str(tmp_path / 'model')!r}, '--out', {str(tmp_path)!r}, '--seed', '1'])\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr[-1500:]

@@ -20,11 +20,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: system-deps $(VENV)/.installed
 
+# A new jig from the bundled model, as ABC, MIDI and WAV in $(DEMO_OUT)/.
 demo: install
-	@echo "Demo: no trained model is bundled yet, so this converts a bundled tune (ABC -> Tune -> MIDI and clean ABC)."
-	$(BIN)/symbolic convert corpora/fixtures/demo.abc --to abc --out $(DEMO_OUT)
-	$(BIN)/symbolic convert corpora/fixtures/demo.abc --to mid --out $(DEMO_OUT)
-	@echo "Wrote:"; ls -1 $(DEMO_OUT)
+	$(BIN)/symbolic generate --type jig --out $(DEMO_OUT) --formats abc,mid,wav
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -87,7 +87,7 @@ class TunebookResult:
 def read_abc_file(path: str | Path) -> TunebookResult:
     """Read every tune of an ABC file (UTF-8, falling back to Latin-1 as old tunebooks use)."""
     path = Path(path)
-    return read_abc(_read_text(path), source=str(path))
+    return read_abc(read_text(path), source=str(path))
 
 
 def read_abc(text: str, source: str = "<string>") -> TunebookResult:
@@ -107,7 +107,8 @@ def read_tune(text: str, source: str = "<string>") -> Tune:
     return items[0]
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A tunebook's text: UTF-8, or Latin-1 as old tunebooks often are."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")

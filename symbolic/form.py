@@ -53,6 +53,7 @@ class _Feature:
     element: Element | None = None  # the note, key or meter change an _EVENT plays
     endings: tuple[int, ...] = ()
     part: str = ""
+    source: int = -1  # index in the tune's body of the element an _EVENT plays
 
 
 def unfold(tune: Tune) -> list[Note]:
@@ -66,12 +67,19 @@ def unfold_events(tune: Tune) -> list[PerformanceEvent]:
     After a jump back (or a skipped ending) a KeyChange/MeterChange is added wherever the key
     or meter in force at the landing point differs from the one last played, so a MIDI writer
     can follow the signature without knowing about repeats."""
+    return unfold_events_with_sources(tune)[0]
+
+
+def unfold_events_with_sources(tune: Tune) -> tuple[list[PerformanceEvent], list[int]]:
+    """`unfold_events`, and for each event the index in `tune.body` of the element it plays
+    (-1 for a key or meter change added after a jump), so callers can find its written bar."""
     features = _features(tune)
     order = _part_order(tune)
     _insert_missing_start_repeats(features, part_mode=order is not None)
     if order is None:
         _fix_repeats(features)
-    return _Player(tune, features, order).play()
+    player = _Player(tune, features, order)
+    return player.play(), player.sources
 
 
 def merge_ties(notes: list[Note]) -> list[Note]:
@@ -79,8 +87,14 @@ def merge_ties(notes: list[Note]) -> list[Note]:
 
     A tie to a note of other pitches (or from a rest) sounds as two notes, so its flag is
     dropped; the result has no tie flags. Grace notes of the later notes are lost with them."""
+    return merge_ties_with_sources(notes, [-1] * len(notes))[0]
+
+
+def merge_ties_with_sources(notes: list[Note], sources: list[int]) -> tuple[list[Note], list[int]]:
+    """`merge_ties`, carrying along one source index per note (a merged note keeps its first's)."""
     merged: list[Note] = []
-    for note in notes:
+    kept: list[int] = []
+    for note, source in zip(notes, sources, strict=True):
         last = merged[-1] if merged else None
         if (last is not None and last.tie and last.pitches and last.pitches == note.pitches
                 and last.end == note.onset):
@@ -89,9 +103,10 @@ def merge_ties(notes: list[Note]) -> list[Note]:
             if last is not None and last.tie:
                 merged[-1] = replace(last, tie=False)
             merged.append(note)
+            kept.append(source)
     if merged and merged[-1].tie:
         merged[-1] = replace(merged[-1], tie=False)
-    return merged
+    return merged, kept
 
 
 def parse_part_order(text: str) -> list[str]:
@@ -148,7 +163,7 @@ def _part_name(mark: PartMark) -> str:
 def _features(tune: Tune) -> list[_Feature]:
     """abc2midi's feature list: a `||` where the music starts, then the body."""
     features = [_Feature(_DOUBLE)]
-    for element in tune.body:
+    for source, element in enumerate(tune.body):
         if type(element) is Bar:
             features.append(_Feature(_BAR_FEATURE[element.kind]))
             if element.ending:
@@ -156,7 +171,7 @@ def _features(tune: Tune) -> list[_Feature]:
         elif type(element) is PartMark:
             features.append(_Feature(_PART, part=_part_name(element)))
         else:
-            features.append(_Feature(_EVENT, element=element))
+            features.append(_Feature(_EVENT, element=element, source=source))
     return features
 
 
@@ -221,6 +236,7 @@ class _Player:
         self.time = Fraction(0)
         self.notes = 0
         self.events: list[PerformanceEvent] = []
+        self.sources: list[int] = []
 
     def play(self) -> list[PerformanceEvent]:
         features = self.features
@@ -239,7 +255,7 @@ class _Player:
             feature = features[index]
             kind = feature.kind
             if kind == _EVENT:
-                self.emit(feature.element)
+                self.emit(feature.element, feature.source)
             elif kind == _BAR_REP:
                 saved, expect_repeat, pass_, max_pass = index, True, 1, 2
             elif kind == _REP_BAR:
@@ -296,7 +312,7 @@ class _Player:
                 self.emit(MeterChange(self.time, meter))
         return index
 
-    def emit(self, element: Element | None) -> None:
+    def emit(self, element: Element | None, source: int = -1) -> None:
         if type(element) is Note:
             self.notes += 1
             if self.notes > MAX_UNFOLDED_NOTES:
@@ -309,6 +325,9 @@ class _Player:
         elif type(element) is MeterChange:
             self.meter = element.meter
             self.events.append(MeterChange(self.time, element.meter))
+        else:
+            return
+        self.sources.append(source)
 
 
 def _signatures_in_force(tune: Tune, features: list[_Feature]) -> tuple[list, list]:

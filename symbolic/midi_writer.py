@@ -59,7 +59,7 @@ from symbolic.accompaniment import (
 )
 from symbolic.atomic import write_atomically
 from symbolic.errors import MidiWriteError
-from symbolic.form import PerformanceEvent, merge_ties, unfold_events
+from symbolic.form import PerformanceEvent, merge_ties_with_sources, unfold_events_with_sources
 from symbolic.instruments import Instrument, instrument
 from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tune
 
@@ -84,8 +84,6 @@ _MINOR_MODES = frozenset({"minor", "dorian", "phrygian", "locrian"})
 _SECTION_BARS = frozenset({"|:", "||", "[|", "::", ":|", "|]"})
 # Bar lines that end an n-th ending (besides the start of the next ending or a part mark).
 _ENDING_STOPS = frozenset({":|", "|:", "::", "||", "|]", "[|"})
-_TAG_BITS = 7  # written-note indices ride through unfolding in the grace field, 7 bits a pitch
-_MAX_TAGGED = 1 << (3 * _TAG_BITS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,13 +260,14 @@ def perform(tune: Tune, repeats: bool = True) -> tuple[Performance, list[Perform
     """The tune as heard (repeats unfolded, or each part once) with bar positions, chord
     symbols and drone sections in performance time; also the key and meter changes."""
     written = _written_positions(tune)
-    shadow = _tagged(tune)
-    events = unfold_events(shadow) if repeats else _each_part_once(shadow)
+    # Each written note's index among the notes, from its index in the body.
+    note_index = {i: k for k, i in enumerate(i for i, e in enumerate(tune.body) if type(e) is Note)}
+    events, body_sources = unfold_events_with_sources(tune) if repeats else _each_part_once(tune)
     played = [e for e in events if type(e) is Note]
-    sources = [_untag(n) for n in played]
+    sources = [note_index[s] for e, s in zip(events, body_sources, strict=True) if type(e) is Note]
     notes = []
-    for note in merge_ties(played):
-        where = written[_untag(note)]
+    for note, source in zip(*merge_ties_with_sources(played, sources), strict=True):
+        where = written[source]
         notes.append(PlayedNote(note.onset, note.duration, note.pitches, note.onset - where.offset,
                                 where.meter, where.key))
     end = played[-1].end if played else Fraction(0)
@@ -277,40 +276,23 @@ def perform(tune: Tune, repeats: bool = True) -> tuple[Performance, list[Perform
     return performance, [e for e in events if type(e) is not Note]
 
 
-def _tagged(tune: Tune) -> Tune:
-    """A copy whose notes carry their written index in the grace field: unfolding keeps it,
-    so each played note can be traced to its written bar (form.py knows nothing of bars)."""
-    notes = tune.notes
-    if len(notes) >= _MAX_TAGGED:
-        raise MidiWriteError(f"tune has {len(notes)} notes; at most {_MAX_TAGGED - 1} can be written")
-    body, index, mask = [], 0, (1 << _TAG_BITS) - 1
-    for element in tune.body:
-        if type(element) is Note:
-            tag = tuple((index >> (_TAG_BITS * k)) & mask for k in (2, 1, 0))
-            element = replace(element, grace=tag)
-            index += 1
-        body.append(element)
-    return replace(tune, body=tuple(body), chords=())
-
-
-def _untag(note: Note) -> int:
-    high, middle, low = note.grace
-    return (high << (2 * _TAG_BITS)) | (middle << _TAG_BITS) | low
-
-
-def _each_part_once(tune: Tune) -> list[PerformanceEvent]:
-    """Written order without jumping back; of a group of n-th endings only the last plays."""
+def _each_part_once(tune: Tune) -> tuple[list[PerformanceEvent], list[int]]:
+    """Written order without jumping back; of a group of n-th endings only the last plays.
+    Also each event's index in the body, as `unfold_events_with_sources` gives."""
     skipped = _skipped_endings(tune.body)
     events: list[PerformanceEvent] = []
+    sources: list[int] = []
     time = Fraction(0)
     for index, element in enumerate(tune.body):
         if type(element) is Note:
             if index not in skipped:
                 events.append(replace(element, onset=time))
+                sources.append(index)
                 time += element.duration
         elif type(element) in (KeyChange, MeterChange):
             events.append(replace(element, onset=time))  # kept even in a skipped ending: as written
-    return events
+            sources.append(index)
+    return events, sources
 
 
 def _skipped_endings(body: tuple) -> set[int]:

@@ -16,7 +16,7 @@ import pytest
 from symbolic import form
 from symbolic.abc_reader import read_tune
 from symbolic.errors import SymbolicError, TuneValueError
-from symbolic.form import merge_ties, parse_part_order, unfold, unfold_events
+from symbolic.form import merge_ties, parse_part_order, unfold, unfold_events, unfold_events_with_sources
 from symbolic.tune import KeyChange, MeterChange, Note
 
 HEADER = "X:1\nT:t\nM:4/4\nL:1/8\n"
@@ -171,3 +171,13 @@ def test_a_hostile_part_order_hits_the_named_limit(monkeypatch: pytest.MonkeyPat
 def test_limit_is_generous_for_real_tunes() -> None:
     assert form.MAX_UNFOLDED_NOTES >= 20_000
     assert len(unfold(tune("[P:A]|:CDEF:|", "P:(A9)9\n"))) == 81 * 8
+
+
+def test_unfolded_events_name_their_written_element() -> None:
+    # Each played note points back at its element in the body, across repeats and endings.
+    tune = read_tune("X:1\nM:2/4\nL:1/4\nK:C\n|: C D |1 E F :|2 G A |]\n")
+    events, sources = unfold_events_with_sources(tune)
+    assert len(events) == len(sources)
+    for event, source in zip(events, sources, strict=True):
+        assert tune.body[source].pitches == event.pitches
+    assert [tune.body[s].pitch for s in sources] == [60, 62, 64, 65, 60, 62, 67, 69]

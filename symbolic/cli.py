@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("inputs", nargs="+", metavar="IN",
                          help="an .abc or .mid file, a folder of them (recursive), or a music21 collection "
                               "such as music21:oneills1850 or music21:folk (all five folk collections)")
-    convert.add_argument("--to", required=True, choices=("abc", "mid"), help="output format")
+    convert.add_argument("--to", required=True, choices=("abc", "mid", "wav"),
+                         help="output format (wav renders the MIDI performance with FluidSynth)")
     convert.add_argument("--out", default=".", metavar="DIR",
                          help="output folder (default: the current folder); with --to abc, '-' prints to stdout")
     convert.add_argument("--key", metavar="KEY",
@@ -164,9 +165,9 @@ def _midi_options(args: argparse.Namespace) -> MidiOptions | None:
     from symbolic.midi_writer import HUMANIZE_VELOCITY, MidiOptions
 
     given = [name for name in _MIDI_ONLY if getattr(args, name) not in (None, False)]
-    if args.to != "mid":
+    if args.to == "abc":
         if given:
-            raise SymbolicError(f"--{given[0].replace('_', '-')} applies only to --to mid")
+            raise SymbolicError(f"--{given[0].replace('_', '-')} applies only to --to mid or wav")
         return None
     settings: dict = {"tempo_qpm": args.tempo, "accompaniment": args.accompaniment, "drone": args.drone,
                       "swing": args.swing, "repeats": not args.no_repeats, "seed": args.seed or 0}
@@ -210,10 +211,14 @@ def _convert(args: argparse.Namespace) -> int:
                     target = out_dir / _unique(f"{stem}.{args.to}", used_names)
                     if args.to == "abc":
                         write_text_atomically(target, write_abc(tune, args.bars_per_line))
-                    else:
+                    elif args.to == "mid":
                         from symbolic.midi_writer import write_midi
 
                         write_midi(tune, target, midi_options)
+                    else:
+                        from symbolic.render import render_tune
+
+                        render_tune(tune, target, midi_options=midi_options)
             except SymbolicError as error:
                 _warn(f"skipped {path} X:{tune.reference}: {error}")
                 skipped += 1

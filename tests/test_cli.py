@@ -66,3 +66,10 @@ def test_unwritable_output_is_one_line(tmp_path: Path, capsys) -> None:  # type:
     blocker.write_text("x")
     assert main(["convert", str(DEMO), "--to", "abc", "--out", str(blocker / "sub")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_convert_to_wav_renders_each_tune(tmp_path: Path) -> None:
+    # --to wav shares the renderer of `symbolic render` and `generate`, MIDI options included.
+    assert main(["convert", str(DEMO), "--to", "wav", "--out", str(tmp_path), "--accompaniment"]) == 0
+    wav = tmp_path / "demo.wav"
+    assert wav.read_bytes()[:4] == b"RIFF" and wav.stat().st_size > 100_000

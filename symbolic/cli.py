@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser(
         "convert",
-        help="convert ABC or MIDI tunes to clean ABC or MIDI",
+        help="convert ABC or MIDI tunes to clean ABC, DAW-ready MIDI or WAV",
         description=(
             "Read every tune of the inputs and write one output file per tune: <stem>.<ext> for a "
             "one-tune file, <stem>-<X>.<ext> for each tune X of a tunebook. Tunes that cannot be "

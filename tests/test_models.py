@@ -180,6 +180,37 @@ print("replicas", strategy.num_replicas_in_sync, "valid", model.meta["training"]
     assert "replicas 2" in result.stdout
 
 
+@pytest.mark.parametrize("arch", ["lstm-lm", "lstm-seq2seq"])
+def test_two_replicas_take_the_same_steps_as_one(corpus: Path, tmp_path: Path, arch: str) -> None:
+    """The training loop's loss is the token mean over the GLOBAL batch, so two replicas must end
+    an epoch with the weights one replica reaches (up to float rounding). The LM's batch size is
+    chosen so that its last batch has one row: the second replica then gets an empty slice.
+    seq2seq batches vary in width from batch to batch."""
+    from symbolic.models.data import lm_windows, load_split
+    from symbolic.models.training import train
+
+    windows = len(lm_windows(load_split(corpus, "train"), TINY.sequence_length, None)[0])
+    batch = next(b for b in range(9, 64) if windows % b == 1) if arch == "lstm-lm" else TINY.batch_size
+    config = replace(TINY, arch=arch, epochs=1, batch_size=batch, attention=arch == "lstm-seq2seq")
+    code = f"""
+import numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from symbolic.models.training import train
+from symbolic.models.config import ModelConfig
+model = train({str(corpus)!r}, {str(tmp_path / "two")!r}, ModelConfig.from_dict({config.__dict__!r}),
+              strategy="mirrored", verbose=0)
+np.savez({str(tmp_path / "two.npz")!r}, **model.weights)
+"""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    one = train(corpus, tmp_path / "one", config, strategy="default", verbose=0)
+    with np.load(tmp_path / "two.npz") as two:
+        assert sorted(two.files) == sorted(one.weights)
+        for name in two.files:
+            assert np.allclose(two[name], one.weights[name], rtol=0, atol=1e-5), name
+
+
 def _free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:

@@ -4,6 +4,8 @@
                   evaluation figures, library versions, and the vocabulary's SHA-256
     vocab.json    the vocabulary (ids in the documented layout)
     weights.npz   named NumPy arrays (LSTM weights, or n-gram counts)
+    novelty.npz   optional: the index of the training tunes and their title words
+                  (`symbolic.generation.novelty`); a model without it generates without novelty checks
 
 Each file is written atomically; model.json last, so a folder without it is not a model.
 """
@@ -24,7 +26,7 @@ from symbolic.models.config import ConfigError, ModelConfig
 from symbolic.tokens import Vocabulary
 
 FORMAT_VERSION = 1
-MODEL_JSON, VOCAB_JSON, WEIGHTS = "model.json", "vocab.json", "weights.npz"
+MODEL_JSON, VOCAB_JSON, WEIGHTS, NOVELTY = "model.json", "vocab.json", "weights.npz", "novelty.npz"
 BUNDLED = Path(__file__).resolve().parent.parent / "bundled"
 
 
@@ -38,6 +40,7 @@ class ModelFile:
     vocab: Vocabulary
     weights: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)  # training and evaluation figures, versions
+    novelty: dict[str, np.ndarray] | None = None  # the arrays of novelty.npz, when the folder has one
 
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
@@ -50,6 +53,10 @@ class ModelFile:
                 np.savez_compressed(handle, **self.weights)
 
         write_atomically(folder / WEIGHTS, write_weights)
+        if self.novelty is not None:
+            save_novelty(folder, self.novelty)
+        else:
+            (folder / NOVELTY).unlink(missing_ok=True)  # an index left by another model would mislead
         document = {"format_version": FORMAT_VERSION, "config": json.loads(self.config.to_json()),
                     "vocabulary_sha256": self.vocab.sha256, **self.meta}
         write_text_atomically(folder / MODEL_JSON, json.dumps(document, indent=2) + "\n")
@@ -93,9 +100,28 @@ def load_model(path: str | Path | None = None) -> ModelFile:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise ModelFileError(f"{folder}/{WEIGHTS}: damaged or truncated ({error})") from None
     meta = {k: v for k, v in document.items() if k not in ("format_version", "config", "vocabulary_sha256")}
-    model = ModelFile(config, vocab, weights, meta)
+    novelty = None
+    if (folder / NOVELTY).is_file():
+        try:
+            with np.load(folder / NOVELTY) as archive:
+                novelty = {name: archive[name] for name in archive.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+            raise ModelFileError(f"{folder}/{NOVELTY}: damaged or truncated ({error}); rebuild it with "
+                                 "scripts/add_novelty_index.py or delete it") from None
+    model = ModelFile(config, vocab, weights, meta, novelty)
     _check_shapes(model, folder)
     return model
+
+
+def save_novelty(folder: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write (or replace) a model folder's novelty index atomically: a reader sees the old file or
+    the new one, never half of one, so it can be added to a model that is in use."""
+
+    def write(temp: str) -> None:
+        with open(temp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+    return write_atomically(Path(folder) / NOVELTY, write)
 
 
 def _check_shapes(model: ModelFile, folder: Path) -> None:

@@ -176,7 +176,8 @@ class _Trainer:
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
         return model
 
-    def step_functions(self, strategy: Any, model: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    def step_functions(self, strategy: Any, model: Any, element_spec: Any) -> tuple[Callable[[Any], Any],
+                                                                                   Callable[[Any], Any]]:
         """The distributed train and validation steps; each returns the summed cross-entropy and
         the number of target tokens (targets of 0 are padding) over the global batch.
 
@@ -202,12 +203,11 @@ class _Trainer:
             tokens = context.all_reduce(total, tf.reduce_sum(tf.cast(tf.not_equal(targets, 0), tf.float32)))
             with tf.GradientTape() as tape:
                 loss_sum, count = loss_sums(targets, model(inputs, training=True))
-                loss = loss_sum / tf.maximum(tokens, 1.0)
+                loss = loss_sum / tf.maximum(count, 1.0)
             # Dense gradients of static shape: the embedding's IndexedSlices (small) cannot be scaled
             # below, and the all-reduce packs tensors by their static sizes, which must agree on all replicas.
             grads = [tf.zeros_like(v) if g is None else tf.reshape(tf.convert_to_tensor(g), v.shape)
                      for g, v in zip(tape.gradient(loss, variables), variables, strict=True)]
-            print("TRACE", context.replica_id_in_sync_group, [tuple(g.shape) for g in grads], flush=True)
             grads = _clip(optimizer, context.all_reduce(total, grads))
             optimizer.apply_gradients(zip([g / replicas for g in grads], variables, strict=True))
             return loss_sum, count
@@ -215,12 +215,14 @@ class _Trainer:
         def valid_replica(inputs: Any, targets: Any) -> tuple[Any, Any]:
             return loss_sums(targets, model(inputs, training=False))
 
-        @tf.function
+        # One trace for every batch: without the signature, each new seq2seq width (and the LM's short
+        # last batch) would retrace the step, since per-replica values carry their concrete shapes.
+        @tf.function(input_signature=[element_spec])
         def train_step(element: Any) -> Any:
             sums = strategy.run(train_replica, args=element)
             return [strategy.reduce(total, s, axis=None) for s in sums]
 
-        @tf.function
+        @tf.function(input_signature=[element_spec])
         def valid_step(element: Any) -> Any:
             sums = strategy.run(valid_replica, args=element)
             return [strategy.reduce(total, s, axis=None) for s in sums]
@@ -278,8 +280,8 @@ class _Trainer:
             # Built here, in scope, so its slots are distributed variables and not created inside the tf.function.
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
-        train_step, valid_step = self.step_functions(strategy, model)
         valid = self.dataset(strategy, self.batches(None))
+        train_step, valid_step = self.step_functions(strategy, model, valid.element_spec)
         board = _Board(self.out / "tensorboard") if self.chief else None
         best: ModelFile | None = None
         for epoch in range(state["epoch"], self.config.epochs):

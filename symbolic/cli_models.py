@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,13 +33,25 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="held-out likelihood of a model on a corpus split",
-        description="Bits per token and per note of each tune's body given its header, for any model type.",
+        "evaluate", help="held-out likelihood of a model; with --report, a full report on its samples",
+        description=(
+            "Bits per token and per note of each tune's body given its header, for any model type. With "
+            "--report DIR: sample --samples tunes from each --model and write DIR/report.json and "
+            "DIR/report.md (likelihood, validity, form, Yang & Lerch feature distributions against the "
+            "real tunes of --split, novelty against the train split, mode adherence, plots and sample "
+            "tunes as ABC, MIDI and WAV). Several --model options are measured side by side in one run."
+        ),
     )
-    evaluate.add_argument("--model", metavar="PATH", help="a model folder (default: the bundled model)")
+    evaluate.add_argument("--model", metavar="PATH", action="append",
+                          help="a model folder (default: the bundled model); repeat to compare models")
     evaluate.add_argument("--corpus", required=True, metavar="DIR", help="a corpus folder")
     evaluate.add_argument("--split", default="test", choices=("train", "valid", "test"))
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object (one per model)")
+    evaluate.add_argument("--report", metavar="DIR", help="write a full report of sampled tunes to DIR")
+    evaluate.add_argument("--samples", type=int, default=100, metavar="N",
+                          help="tunes sampled from each model for --report (default 100)")
+    evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the samples (default 0)")
+    evaluate.add_argument("--no-audio", action="store_true", help="with --report: write no WAV files")
     evaluate.set_defaults(handler=_evaluate)
 
     models = commands.add_parser("models", help="inspect model files")
@@ -71,13 +84,42 @@ def _evaluate(args: argparse.Namespace) -> int:
     from symbolic.models.evaluate import evaluate
     from symbolic.models.modelfile import load_model
 
-    model = load_model(args.model)
-    figures = evaluate(model, args.corpus, args.split)
+    paths: list[str | None] = args.model or [None]
+    if args.report:
+        return _report(args, paths)
+    for path in paths:
+        model = load_model(path)
+        figures = evaluate(model, args.corpus, args.split)
+        if args.json:
+            print(json.dumps({"model": path or "bundled", "arch": model.config.arch, "split": args.split, **figures}))
+        else:
+            print(f"{model.config.arch} on {args.split}: {figures['bits_per_token']:.3f} bits/token, "
+                  f"{figures['bits_per_note']:.3f} bits/note ({figures['tunes']} tunes, {figures['notes']} notes)")
+    return 0
+
+
+def _report(args: argparse.Namespace, paths: list[str | None]) -> int:
+    import shlex
+
+    from symbolic.evaluation.report import REPORT_MD, write_report
+    from symbolic.evaluation.run import EvaluationSettings, evaluate_models
+
+    settings = EvaluationSettings(samples=args.samples, seed=args.seed, split=args.split, audio=not args.no_audio)
+    report = evaluate_models(paths, args.corpus, args.report, settings)
+    command = "symbolic " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["evaluate"] else ""
+    write_report(report, args.report, command)
     if args.json:
-        print(json.dumps({"model": args.model or "bundled", "arch": model.config.arch, "split": args.split, **figures}))
-    else:
-        print(f"{model.config.arch} on {args.split}: {figures['bits_per_token']:.3f} bits/token, "
-              f"{figures['bits_per_note']:.3f} bits/note ({figures['tunes']} tunes, {figures['notes']} notes)")
+        print(json.dumps({"report": str(Path(args.report) / REPORT_MD)}))
+        return 0
+    for entry in report["models"]:
+        likelihood, novelty = entry["likelihood"], entry["novelty"]
+        overlaps = [f["overlap"] for f in entry["features"].values() if f["overlap"] == f["overlap"]]
+        print(f"{entry['name']}: {likelihood.get('bits_per_note', float('nan')):.3f} bits/note, "
+              f"abc2midi clean {entry['validity']['share_abc2midi_clean'] or 0:.2f}, "
+              f"mean overlap {sum(overlaps) / max(len(overlaps), 1):.2f}, "
+              f"novelty {novelty['mean_similarity']:.2f} (share > {novelty['threshold']}: "
+              f"{novelty['share_above_threshold']:.2f})")
+    print(f"report: {Path(args.report) / REPORT_MD}")
     return 0
 
 

@@ -6,6 +6,11 @@ missing=()
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 ldconfig -p 2>/dev/null | grep -q 'libfluidsynth\.so\.3' || missing+=(libfluidsynth3)
 command -v abc2midi >/dev/null 2>&1 || missing+=(abcmidi)
+# abcm2ps draws the sheet music (SVG) of `symbolic serve`.
+command -v abcm2ps >/dev/null 2>&1 || missing+=(abcm2ps)
+# Debian's chromium runs the browser test (tests/test_web_browser.py) through Playwright, which is
+# told to use it; Playwright's own browser download is never used.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
 # The fluidsynth command line is only the reference in benchmarks/render_speed.py.
 command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)

@@ -108,11 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("folder", metavar="DIR")
     stats.add_argument("--plot", action="store_true", help="also write PNG histograms into DIR")
     stats.set_defaults(handler=_corpus_stats)
-    from symbolic import cli_audio, cli_generate, cli_models
+    from symbolic import cli_audio, cli_generate, cli_models, cli_web
 
     cli_generate.register(commands)
     cli_models.register(commands)
     cli_audio.register(commands)
+    cli_web.register(commands)
     return parser
 
 

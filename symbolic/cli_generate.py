@@ -36,6 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--top-p", type=float, default=0.95, metavar="P",
                         help="sample among the likeliest tokens holding P of the probability (0.95)")
     parser.add_argument("--seed", type=int, help="the same seed gives the same tunes")
+    parser.add_argument("--max-similarity", type=float, default=0.95, metavar="S",
+                        help="resample a tune whose melody similarity (0..1) to a training tune is above S; "
+                             "1 never resamples (0.95)")
     parser.add_argument("--out", default=".", metavar="DIR", help="output folder, or '-' to print ABC (.)")
     parser.add_argument("--formats", default="abc,mid,wav", metavar="LIST",
                         help="comma-separated: abc, mid, wav (abc,mid,wav)")
@@ -61,7 +64,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     from symbolic.abc_writer import write_abc_tunebook
     from symbolic.atomic import write_text_atomically
-    from symbolic.generation.generate import Request, generate
+    from symbolic.generation.generate import Request, generate, novelty_note
     from symbolic.generation.grammar import GenerationError
     from symbolic.generation.sampler import SamplingSettings
     from symbolic.midi_writer import MidiOptions
@@ -73,11 +76,16 @@ def _generate(args: argparse.Namespace) -> int:
     midi_options = MidiOptions(instrument=args.instrument, tempo_qpm=args.tempo)  # checked before sampling
     request = Request(count=args.count, tune_type=args.tune_type, meter=args.meter, mode=args.mode, key=args.key,
                       prime=args.prime, bars_per_part=args.bars_per_part, parts=args.parts, seed=args.seed,
-                      tempo=args.tempo, sampling=SamplingSettings(args.temperature, args.top_k, args.top_p))
+                      tempo=args.tempo, max_similarity=args.max_similarity, sampling=SamplingSettings(args.temperature, args.top_k, args.top_p))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started
     book = write_abc_tunebook(tunes)
+    # Novelty goes to stderr, so `--out -` still prints a clean tunebook.
+    for tune in tunes:
+        note = novelty_note(tune)
+        if note is not None:
+            print(f"X:{tune.reference} {tune.title}: {note}", file=sys.stderr)
     if to_stdout:
         sys.stdout.write(book)
         return 0

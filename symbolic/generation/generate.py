@@ -3,6 +3,8 @@
 A request names what it wants (type, meter, mode, key, opening bars, form); the header tokens
 and the prime go to the model as its prompt (LM) or conditioning (seq2seq), the grammar keeps
 every tune valid, and the result is moved from the normalised key (tonic C) to the key asked for.
+When the model carries a novelty index, a tune too similar to a training tune is sampled again
+(a few times at most), and each tune notes its closest training tune in an `N:` field.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from symbolic.abc_fields import default_unit
 from symbolic.abc_reader import read_tune
 from symbolic.errors import SymbolicError
 from symbolic.generation.grammar import FormGrammar, GenerationError, TokenTable
+from symbolic.generation.novelty import Match, NoveltyIndex
 from symbolic.generation.sampler import SamplingSettings, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
@@ -27,6 +30,10 @@ from symbolic.tune import MODES, Meter, Tempo, Tune
 MAX_TUNES = 1000
 MAX_BATCH = 64
 MAX_PRIME_CHARACTERS = 2000
+# Resampling rounds for tunes above --max-similarity: a model that keeps copying after this many
+# tries is most likely forced to (a prime holding a whole training tune); the least similar is kept.
+MAX_RESAMPLES = 4
+NOVELTY_NOTE = "closest training tune: "
 DEFAULT_METERS = {"jig": "6/8", "slip-jig": "9/8", "slide": "12/8", "reel": "4/4", "hornpipe": "4/4",
                   "strathspey": "4/4", "fling": "4/4", "barndance": "4/4", "schottische": "4/4", "polka": "2/4",
                   "march": "2/4", "waltz": "3/4", "mazurka": "3/4", "air": "3/4", "song": "3/4",
@@ -56,6 +63,7 @@ class Request:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     seed: int | None = None
     tempo: int | None = None  # quarter notes a minute
+    max_similarity: float = 0.95  # resample tunes more similar than this to a training tune (1: never)
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_TUNES:
@@ -66,12 +74,14 @@ class Request:
             raise GenerationError(f"the opening bars are longer than {MAX_PRIME_CHARACTERS} characters")
         if self.tempo is not None and not 20 <= self.tempo <= 400:
             raise GenerationError(f"tempo must be 20..400 quarter notes a minute, got {self.tempo}")
+        if not 0 < self.max_similarity <= 1:
+            raise GenerationError(f"the largest similarity to a training tune must be in (0, 1], got {self.max_similarity}")
 
 
 def generate(model: ModelFile | str | None = None, **options: object) -> list[Tune]:
     """New tunes. `model`: a ModelFile, a model folder, or None for the bundled model; options
     are the fields of `Request` (count, tune_type, meter, mode, key, prime, bars_per_part, parts,
-    sampling, seed, tempo)."""
+    sampling, seed, tempo, max_similarity)."""
     request = options.pop("request", None) or Request(**options)  # type: ignore[arg-type]
     model_file = model if isinstance(model, ModelFile) else load_model(model)
     return _Generator(model_file, request).run()  # type: ignore[arg-type]
@@ -99,6 +109,7 @@ class _Generator:
         bar_length = Meter(self.meter).bar_length
         assert bar_length is not None
         self.grammar = FormGrammar(TokenTable(self.vocab), bar_length, request.bars_per_part, request.parts)
+        self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None
 
     def _known(self, name: str) -> list[str]:
         return [t.split(":", 1)[1] for t in self.vocab.tokens if t.startswith(f"{name}:")]
@@ -128,20 +139,56 @@ class _Generator:
             batch_keys = keys[start:start + MAX_BATCH]
             prompts = [self.vocab.encode(self.header + self.prime_tokens(k), add_start_end=False) for k in batch_keys]
             prompts = [[self.vocab.tokens.index(START), *p] for p in prompts]
-            bodies = sample_tokens(self.model, self.grammar, prompts, request.sampling, self.rng)
-            for offset, (body, key) in enumerate(zip(bodies, batch_keys, strict=True)):
-                tokens = self.header + self.vocab.decode(body[:-1])
-                tunes.append(self.finish(tokens_to_tune(tokens), key, start + offset + 1))
+            candidates = self.sample(prompts)
+            matches = self.resample_copies(prompts, candidates)
+            for offset, (tokens, key) in enumerate(zip(candidates, batch_keys, strict=True)):
+                tunes.append(self.finish(tokens_to_tune(tokens), key, start + offset + 1, matches[offset]))
         return tunes
 
-    def finish(self, normalised: Tune, key: str, number: int) -> Tune:
+    def sample(self, prompts: list[list[int]]) -> list[list[str]]:
+        """Each prompt's tune as key-normalised tokens (header included, <end> dropped)."""
+        bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng)
+        return [self.header + self.vocab.decode(body[:-1]) for body in bodies]
+
+    def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]]) -> list[Match | None]:
+        """Replace, in place, tunes above the similarity limit by new samples; after
+        MAX_RESAMPLES rounds keep each tune's least similar version. Returns each tune's closest
+        training tune (None without an index)."""
+        if self.index is None:
+            return [None] * len(candidates)
+        limit = self.request.max_similarity
+        best = [self.index.closest(tokens) for tokens in candidates]
+        for _ in range(MAX_RESAMPLES):
+            again = [i for i, match in enumerate(best) if match.similarity > limit]
+            if not again:
+                break
+            for i, tokens in zip(again, self.sample([prompts[i] for i in again]), strict=True):
+                match = self.index.closest(tokens)
+                if match.similarity < best[i].similarity:
+                    candidates[i], best[i] = tokens, match
+        return list(best)
+
+    def finish(self, normalised: Tune, key: str, number: int, match: Match | None) -> Tune:
         tune = transpose_to(normalised, key)
         tempo = Tempo(self.request.tempo) if self.request.tempo else (
             Tempo(DEFAULT_TEMPOS[self.kind][1], DEFAULT_TEMPOS[self.kind][0]) if self.kind in DEFAULT_TEMPOS else None)
+        fields: tuple[tuple[str, str], ...] = (("Z", f"symbolic, {self.model.config.arch}"),)
+        if match is not None:
+            note = f"{NOVELTY_NOTE}{match.name} (similarity {match.similarity:.2f})"
+            if match.similarity > self.request.max_similarity:
+                note += (f"; still above the {self.request.max_similarity:g} limit after {MAX_RESAMPLES} "
+                         "resamplings, the least similar was kept")
+            fields += (("N", note),)
+        title = (make_title(self.kind, self.rng, self.index.title_words, self.index.title_counts)
+                 if self.index is not None and self.index.title_words else make_title(self.kind, self.rng))
         return dataclasses.replace(
-            tune, reference=number, titles=(make_title(self.kind, self.rng),), tempo=tempo,
-            rhythm="" if self.kind == "other" else self.kind.replace("-", " "),
-            fields=(("Z", f"symbolic, {self.model.config.arch}"),))
+            tune, reference=number, titles=(title,), tempo=tempo,
+            rhythm="" if self.kind == "other" else self.kind.replace("-", " "), fields=fields)
+
+
+def novelty_note(tune: Tune) -> str | None:
+    """The `N:` note naming a generated tune's closest training tune, if it has one."""
+    return next((value for letter, value in tune.fields if letter == "N" and value.startswith(NOVELTY_NOTE)), None)
 
 
 def _meter_text(text: str) -> str:

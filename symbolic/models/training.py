@@ -203,7 +203,7 @@ class _Trainer:
             tokens = context.all_reduce(total, tf.reduce_sum(tf.cast(tf.not_equal(targets, 0), tf.float32)))
             with tf.GradientTape() as tape:
                 loss_sum, count = loss_sums(targets, model(inputs, training=True))
-                loss = loss_sum / tf.maximum(count, 1.0)
+                loss = loss_sum / tf.maximum(tokens, 1.0)
             # Dense gradients of static shape: the embedding's IndexedSlices (small) cannot be scaled
             # below, and the all-reduce packs tensors by their static sizes, which must agree on all replicas.
             grads = [tf.zeros_like(v) if g is None else tf.reshape(tf.convert_to_tensor(g), v.shape)

@@ -24,15 +24,13 @@ def register(commands: Any) -> None:
 
 
 def _add_render(commands: Any) -> None:
-    from symbolic.render import FORMATS
-
     render = commands.add_parser(
         "render", help="render ABC or MIDI to audio (WAV; FLAC, OGG, MP3 with ffmpeg)",
         description=(
             "Render with FluidSynth and a General MIDI soundfont. A MIDI file is rendered with all "
             "its tracks. An ABC file of one tune is written to --out; a tunebook writes every tune "
             "as <stem>-<X><suffix> beside --out (or only tune X with --tune X). The format follows "
-            f"the suffix of --out: {', '.join(FORMATS)}."
+            "the suffix of --out: .wav, .flac, .ogg, .mp3."
         ),
     )
     render.add_argument("input", metavar="IN", help="an .abc or .mid file")

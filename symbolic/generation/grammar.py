@@ -113,11 +113,22 @@ class FormGrammar:
         if not fillable[self.bar_steps]:
             raise GenerationError("the model's note lengths cannot fill a bar of this meter")
         self.fillable = fillable
+        # Many tunes (and steps) share a state: masks are cached by what they depend on.
+        self._masks: dict[tuple, np.ndarray] = {}  # type: ignore[type-arg]
 
     def new_state(self) -> FormState:
         return FormState(self.bar_steps, self.bars_per_part, self.parts)
 
     def allowed(self, state: FormState) -> np.ndarray:
+        """The tokens that may come next (a shared array: do not modify it)."""
+        key = (state.expect, state.position, state.bar == state.bars_per_part - 1, state.tied_pitch,
+               state.triplet_left, state.triplet_steps, state.last_pitch is None)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = self._masks[key] = self._allowed(state)
+        return mask
+
+    def _allowed(self, state: FormState) -> np.ndarray:
         table = self.table
         mask = np.zeros(len(table.vocab), dtype=bool)
         expect = state.expect

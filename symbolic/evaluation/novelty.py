@@ -1,12 +1,8 @@
 """Does a sample copy the training tunes? Nearest training tune, similarity, copied bars.
 
-Melody similarity (our definition): the Jaccard index of two tunes' sets of *shingles*, where a
-shingle is `SHINGLE` consecutive melody events and an event is (interval from the previous note
-in semitones, or "first"/"rest"; duration in quarter notes), ties merged. Intervals make it
-transposition-invariant (a tune copied into another key or octave is still a copy), durations
-keep rhythm in, the Jaccard index normalises it to 0..1 (1: the same set of figures, as a copy
-or a copy with its parts reordered has). Five events are about a bar of a reel: short enough to
-find a copied phrase, long enough that common one-beat figures do not make tunes alike.
+Melody similarity is the one `symbolic generate` checks its tunes with
+(`symbolic.generation.novelty`: the Jaccard index of 4-event shingles of pitch interval and
+duration, transposition- and octave-invariant), so the report and the generator agree.
 
 Copied bars: a bar is the notes between two bar lines as (pitch class, duration, tie) — tunes
 are compared key-normalised (tonic C), so pitch classes are scale degrees — and the longest run
@@ -23,36 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbolic.evaluation.metrics import melody
+from symbolic.generation.novelty import NoveltyIndex
+from symbolic.tokens import tune_to_tokens
 from symbolic.tune import Bar, Note, Tune
 
-SHINGLE = 5
 COPY_THRESHOLD = 0.95  # a similarity above this is a near copy
 PHRASE_BARS = 4  # a run of this many bars copied is a copied phrase
-INTERVAL_LIMIT = 24
-_FIRST, _REST = 100, 200
 _POSITION_BITS = 20  # bar positions in a packed (tune, position) key; no tune has a million bars
-
-
-def shingles(tune: Tune) -> set[int]:
-    """The tune's shingle hashes (Python's hash of int tuples is the same in every process)."""
-    events: list[tuple[int, int, int]] = []
-    previous: int | None = None
-    for pitch, duration in melody(tune):
-        if pitch is None:
-            code = _REST
-        elif previous is None:
-            code = _FIRST
-        else:
-            code = int(np.clip(pitch - previous, -INTERVAL_LIMIT, INTERVAL_LIMIT))
-        if pitch is not None:
-            previous = pitch
-        events.append((code, duration.numerator, duration.denominator))
-    if not events:
-        return set()
-    if len(events) < SHINGLE:
-        return {hash(tuple(events))}
-    return {hash(tuple(events[i:i + SHINGLE])) for i in range(len(events) - SHINGLE + 1)}
 
 
 def bar_keys(tune: Tune) -> list[int]:
@@ -82,36 +55,21 @@ class TrainingIndex:
 
     def __init__(self, tunes: Sequence[Tune]) -> None:
         self.count = len(tunes)
-        keys: list[int] = []
-        owners: list[int] = []
-        self.sizes = np.zeros(len(tunes), dtype=np.int64)
+        self.similar = (NoveltyIndex.build([str(i) for i in range(len(tunes))], [tune_to_tokens(t) for t in tunes])
+                        if tunes else None)
         postings: dict[int, list[int]] = {}
         for index, tune in enumerate(tunes):
-            found = shingles(tune)
-            self.sizes[index] = len(found)
-            keys += found
-            owners += [index] * len(found)
             for position, key in enumerate(bar_keys(tune)):
                 postings.setdefault(key, []).append((index << _POSITION_BITS) | position)
-        order = np.argsort(np.array(keys, dtype=np.int64), kind="stable")
-        self.keys = np.array(keys, dtype=np.int64)[order]
-        self.owners = np.array(owners, dtype=np.int64)[order]
         # Packed keys were appended in (tune, position) order, so each list is already sorted.
         self.bars = {key: np.array(value, dtype=np.int64) for key, value in postings.items()}
 
     def most_similar(self, tune: Tune) -> tuple[int, float]:
-        found = np.array(sorted(shingles(tune)), dtype=np.int64)
-        if not len(found) or not self.count:
+        if self.similar is None:
             return -1, 0.0
-        low = np.searchsorted(self.keys, found, side="left")
-        high = np.searchsorted(self.keys, found, side="right")
-        hits = [self.owners[a:b] for a, b in zip(low, high, strict=True) if b > a]
-        if not hits:
-            return -1, 0.0
-        shared = np.bincount(np.concatenate(hits), minlength=self.count)
-        similarity = shared / (len(found) + self.sizes - shared)
-        best = int(np.argmax(similarity))
-        return best, float(similarity[best])
+        scores = self.similar.scores(tune_to_tokens(tune))
+        best = int(np.argmax(scores))
+        return (best, float(scores[best])) if scores[best] > 0 else (-1, 0.0)
 
     def longest_copied_run(self, tune: Tune) -> tuple[int, int]:
         """(bars, training tune index): a run of consecutive bars that one training tune has in

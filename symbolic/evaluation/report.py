@@ -101,7 +101,7 @@ def markdown(report: dict[str, Any]) -> str:
         rows.append(row)
     lines += _table(header, rows)
     lines += ["## Novelty", "",
-              "Similarity: Jaccard index of 5-note (interval, duration) shingles with the most similar training tune "
+              "Similarity: Jaccard index of 4-event (interval, duration) shingles with the most similar training tune "
               f"(1: a copy, even transposed); copied bars: the longest run of bars found in order in one training "
               f"tune. The real {split} tunes against the training tunes are the baseline.", ""]
     lines += _table(["set", "mean similarity", f"share > {real['novelty']['threshold']}", "max similarity",

@@ -60,7 +60,7 @@ def read_midi(path: str | Path, *, track: int | str | None = None,
     """Read a MIDI file's melody. `track` picks an instrument by index or name, `program` by
     General MIDI program; by default the most melody-like non-drum instrument is taken."""
     path = Path(path)
-    midi = _load(path)
+    midi = load_midi(path)
     instruments = [i for i in midi.instruments if not i.is_drum and i.notes]
     if not instruments:
         raise MidiReadError(f"{path}: no pitched notes (empty, or drums only)")
@@ -99,7 +99,8 @@ def read_midi(path: str | Path, *, track: int | str | None = None,
     return tune, report
 
 
-def _load(path: Path):  # type: ignore[no-untyped-def]
+def load_midi(path: Path):  # type: ignore[no-untyped-def]
+    """A PrettyMIDI of `path`, behind the named limits; any failure is a MidiReadError."""
     import pretty_midi
 
     try:

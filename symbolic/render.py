@@ -115,11 +115,11 @@ def render_tune(tune: Tune, out_path: str | Path, options: RenderOptions | None 
 def render_midi_file(midi_path: str | Path, out_path: str | Path, options: RenderOptions | None = None) -> Path:
     """Render a MIDI file with all its tracks. `options.instrument` replaces every pitched
     program; `options.tempo_qpm` rescales time so the first tempo becomes that tempo."""
-    from symbolic.midi_reader import _load  # the reader's size guard and typed errors
+    from symbolic.midi_reader import load_midi  # the reader's size guard and typed errors
 
     options = options or RenderOptions()
     _check_format(Path(out_path))
-    midi = _load(Path(midi_path))
+    midi = load_midi(Path(midi_path))
     choice = instrument(options.instrument) if options.instrument else None
     if choice is not None:
         if choice.is_drum:

@@ -34,7 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from symbolic.abc_fields import parse_meter
-from symbolic.abc_reader import read_tune
+from symbolic.abc_reader import read_text, read_tune
 from symbolic.tune import Bar, Note
 
 COLLECTIONS: tuple[str, ...] = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth", "miscFolk")
@@ -75,13 +75,6 @@ def corpus_root() -> Path:
     return Path(os.path.dirname(music21.__file__)) / "corpus"
 
 
-def read_text(path: Path) -> str:
-    """UTF-8, falling back to Latin-1 as old tunebooks use (the same rule as our file reader)."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 def split_tunebook(text: str) -> list[tuple[str, str]]:

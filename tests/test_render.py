@@ -3,7 +3,6 @@ TimGM6mb); mocks only to simulate a missing library."""
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -15,8 +14,7 @@ import pretty_midi
 import pytest
 
 from symbolic.abc_reader import read_abc_file, read_tune
-from symbolic.cli_audio import register
-from symbolic.errors import SymbolicError
+from symbolic.cli import main as run_cli
 from symbolic.instruments import instrument, known_instruments, preset_for
 from symbolic.midi_writer import MidiOptions, tune_to_midi
 from symbolic.render import RenderError, RenderOptions, render_tune, synthesize
@@ -29,16 +27,6 @@ RATE = 22_050  # half the default: the checks below do not need more, and it ren
 LONG_A = "X:1\nT:Long A\nL:1/4\nQ:1/4=120\nK:C\nA4|\n"  # A4 = 440 Hz for 2 s
 
 
-def run_cli(argv: list[str]) -> int:
-    """Run the audio sub-commands as `symbolic.cli.main` does: a SymbolicError is one line, exit 2."""
-    parser = argparse.ArgumentParser(prog="symbolic")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except SymbolicError as error:
-        print(f"symbolic: error: {error}", file=sys.stderr)
-        return 2
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int, int]:

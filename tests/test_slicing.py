@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
-import sys
 import warnings
 from pathlib import Path
 
@@ -12,22 +10,12 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from symbolic.cli_audio import register
-from symbolic.errors import SymbolicError
+from symbolic.cli import main as run_cli
 from symbolic.slicing import Audio, SliceError, nonsilent_ranges, split_every, split_ranges
 
 RATE = 22_050
 
 
-def run_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="symbolic")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except SymbolicError as error:
-        print(f"symbolic: error: {error}", file=sys.stderr)
-        return 2
 
 
 def tones_with_gaps(seed: int, count: int, channels: int) -> tuple[np.ndarray, list[tuple[float, float]]]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import pytest
 
 import symbolic.soundfonts as soundfonts
-from symbolic.cli_audio import register
-from symbolic.errors import SymbolicError
+from symbolic.cli import main as run_cli
 from symbolic.instruments import _load, instrument, known_instruments
 from symbolic.soundfonts import SoundfontError, find_soundfont, list_soundfonts, pretty_midi_soundfont, read_presets
 
@@ -18,15 +15,6 @@ FLUID_R3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 TIM = pretty_midi_soundfont()
 
 
-def run_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="symbolic")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except SymbolicError as error:
-        print(f"symbolic: error: {error}", file=sys.stderr)
-        return 2
 
 
 def test_search_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -87,6 +87,14 @@ def generate(model: ModelFile | str | None = None, **options: object) -> list[Tu
     return _Generator(model_file, request).run()  # type: ignore[arg-type]
 
 
+def check_request(model: ModelFile, request: Request) -> None:
+    """Raise GenerationError for what `generate` would refuse (a type, meter or mode the model
+    never saw, unreadable opening bars), without sampling anything."""
+    generator = _Generator(model, request)
+    if request.prime:
+        generator.prime_tokens(request.key or FOLK_KEYS[generator.mode][0])
+
+
 class _Generator:
     def __init__(self, model: ModelFile, request: Request) -> None:
         self.model, self.request = model, request

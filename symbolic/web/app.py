@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from symbolic.abc_writer import write_abc
 from symbolic.errors import AbcSyntaxError, SymbolicError
-from symbolic.generation.generate import FOLK_KEYS, _Generator, generate
+from symbolic.generation.generate import FOLK_KEYS, check_request, generate
 from symbolic.generation.generate import Request as TuneRequest
 from symbolic.generation.sampler import SamplingSettings
 from symbolic.midi_writer import MidiOptions
@@ -216,9 +216,7 @@ def _check_generate(chosen: params.GenerateParams, model: ModelFile) -> TuneRequ
         tune_request = TuneRequest(count=chosen.count, tune_type=chosen.tune_type, meter=chosen.meter,
                                    mode=chosen.mode, key=chosen.key, prime=chosen.prime, seed=chosen.seed,
                                    tempo=chosen.tempo, sampling=SamplingSettings(chosen.temperature, 0, chosen.top_p))
-        generator = _Generator(model, tune_request)
-        if chosen.prime:
-            generator.prime_tokens(chosen.key or FOLK_KEYS[generator.mode][0])
+        check_request(model, tune_request)
     except SymbolicError as error:
         raise BadRequest(str(error)) from None
     return tune_request

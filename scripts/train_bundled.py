@@ -72,9 +72,12 @@ def best_ngram(folder: Path, work: Path) -> ModelFile:
     return best[1]
 
 
-def lstm(folder: Path, work: Path, arch: str) -> ModelFile:
+def lstm(folder: Path, work: Path, arch: str, no_train: bool = False) -> ModelFile:
     config = ModelConfig.from_file(ROOT / "scripts" / "configs" / f"{arch}.json")
     out = work / arch
+    if no_train:
+        log(f"{arch}: the best model saved so far, not trained further")
+        return load_model(out)
     resume = (out / CHECKPOINT_DIR / "state.json").is_file()
     if resume:
         state = json.loads((out / CHECKPOINT_DIR / "state.json").read_text())
@@ -89,18 +92,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "bundled")
     parser.add_argument("--skip-seq2seq", action="store_true", help="train only the LM (when time is short)")
+    parser.add_argument("--no-train", action="store_true",
+                        help="compare and ship the best models saved so far (an interrupted run) without training")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     folder = corpus(args.work)
     models = {"ngram": best_ngram(folder, args.work)}
-    models["lstm-lm"] = lstm(folder, args.work, "lstm-lm")
+    models["lstm-lm"] = lstm(folder, args.work, "lstm-lm", args.no_train)
     if not args.skip_seq2seq:
-        models["lstm-seq2seq"] = lstm(folder, args.work, "lstm-seq2seq")
+        models["lstm-seq2seq"] = lstm(folder, args.work, "lstm-seq2seq", args.no_train)
     comparison = {}
     for name, model in models.items():
         figures = evaluate(model, folder, "test")
-        comparison[name] = {**figures, "parameters": model.meta.get("training", {}).get("parameters"),
-                            "training_seconds": model.meta.get("training", {}).get("seconds"),
+        training = model.meta.get("training", {})
+        comparison[name] = {**figures, "parameters": training.get("parameters"),
+                            "training_seconds": training.get("seconds"), "best_epoch": training.get("best_epoch"),
+                            "epochs_run": len(training.get("history", [])) or None,
                             "config": json.loads(model.config.to_json())}
         log(f"{name}: test {figures['bits_per_token']:.3f} bits/token, {figures['bits_per_note']:.3f} bits/note")
     (args.work / "comparison.json").write_text(json.dumps(comparison, indent=2) + "\n")

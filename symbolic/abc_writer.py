@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 from symbolic.errors import SymbolicError
-from symbolic.tune import LETTER_SEMITONES, Bar, KeyChange, Meter, MeterChange, Note, PartMark, Tune
+from symbolic.tune import LETTER_SEMITONES, Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tune
 
 _ACCIDENTAL_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 MAX_TUPLET = 32
@@ -126,7 +126,7 @@ class _BodyWriter:
         self.spellings: dict[tuple[str, int], int] = {}
         self.tied: dict[tuple[str, int], int] = {}
 
-    def set_key(self, key) -> None:  # type: ignore[no-untyped-def]
+    def set_key(self, key: Key) -> None:
         self.signature = key.signature
         self.prefer_sharps = key.fifths >= 0
         self.neutral = not any(self.signature.values())

@@ -29,7 +29,8 @@ import numpy as np
 from symbolic.atomic import write_atomically, write_text_atomically
 from symbolic.errors import SymbolicError
 from symbolic.sources import MIDI_SUFFIXES, expand_source
-from symbolic.tokens import COMMON_TONIC, HEADER_TOKENS, Vocabulary, tune_to_tokens
+from symbolic.tokens import COMMON_TONIC, HEADER_TOKENS, Vocabulary, normalize, tune_to_tokens
+from symbolic.tune import Tune
 
 SPLITS = ("train", "valid", "test")
 MANIFEST = "manifest.json"
@@ -62,7 +63,7 @@ class BuildSettings:
 class _FileResult:
     source: str
     path: str
-    tunes: list[tuple[str, list[str]]] = field(default_factory=list)  # (id, tokens)
+    tunes: list[tuple[str, list[str], str]] = field(default_factory=list)  # (id, tokens, melody key)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (tune id, reason)
 
 
@@ -88,15 +89,20 @@ def _read_file(task: tuple[str, str]) -> _FileResult:
         result.skipped.append((f"line {error.line}", error.reason))
     for tune in tunes:
         try:
-            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune)))
+            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune), melody_key(tune)))
         except SymbolicError as error:
             result.skipped.append((f"X:{tune.reference}", str(error)))
     return result
 
 
-def melody_key(tokens: list[str]) -> str:
-    """What makes two tunes duplicates: the same key-normalised pitches and durations."""
-    melody = "\n".join(t for t in tokens[HEADER_TOKENS:] if t.startswith(("p:", "d:")) or t == "rest")
+def melody_key(tune: Tune) -> str:
+    """What makes two tunes duplicates: the same melody as played (repeats unfolded, ties
+    merged) after key normalisation, so a tune in another key or octave, written with or without
+    repeat signs, or read from MIDI, is the same tune."""
+    from symbolic.form import merge_ties, unfold
+
+    played = merge_ties(unfold(normalize(tune)))
+    melody = ";".join(f"{n.pitch}/{n.duration}" for n in played)
     return hashlib.sha1(melody.encode("utf-8")).hexdigest()
 
 
@@ -175,8 +181,7 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
                 skipped_rows.append("\t".join([result.path, tune_id, reason.replace("\t", " ").replace("\n", " ")]))
             counts["skipped"] += len(result.skipped)
             counts["read"] += len(result.tunes) + len(result.skipped)
-            for tune_id, tokens in result.tunes:
-                key = melody_key(tokens)
+            for tune_id, tokens, key in result.tunes:
                 if key in seen:
                     counts["duplicates"] += 1
                     continue

@@ -61,7 +61,7 @@ def test_build_counts_dedupes_and_splits_without_leaks(sources: list[str], tmp_p
     assert counts["kept"] == 70 == counts["train"] + counts["valid"] + counts["test"]
     assert counts["valid"] > 0 and counts["test"] > 0
     vocab = load_vocabulary(out)
-    keys = {split: {melody_key(vocab.decode(ids.tolist())) for _, ids in iter_split(out, split)}
+    keys = {split: {melody_key(tokens_to_tune(vocab.decode(ids.tolist()))) for _, ids in iter_split(out, split)}
             for split in ("train", "valid", "test")}
     assert not keys["train"] & keys["valid"] and not keys["train"] & keys["test"] and not keys["valid"] & keys["test"]
     assert sum(len(k) for k in keys.values()) == 70
@@ -122,3 +122,22 @@ def test_cli_build_and_stats(sources: list[str], tmp_path: Path, capsys) -> None
     stats = corpus_stats(out)
     assert stats["types"]["reel"] == 70
     assert main(["corpus", "stats", str(tmp_path)]) == 2
+
+
+def test_midi_files_are_a_source_too(tmp_path: Path) -> None:
+    # A folder mixing ABC and MIDI: MIDI melodies are read, tokenised and counted like ABC tunes;
+    # a corrupt MIDI file is skipped with its reason.
+    from symbolic.midi_writer import write_midi
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    book = write_book(folder, "a.abc", 5)
+    for tune in read_abc(book.read_text()).tunes[:2]:
+        write_midi(transpose_to(tune, "A"), folder / f"t{tune.reference}.mid")
+    (folder / "broken.mid").write_bytes(b"MThd\x00\x00")
+    manifest = build_corpus([str(folder)], tmp_path / "out", progress=False)
+    counts = manifest["counts"]
+    assert counts["read"] == 8 and counts["skipped"] == 1
+    # The two MIDI files hold melodies of a.abc in another key: found as duplicates.
+    assert counts["duplicates"] == 2 and counts["kept"] == 5
+    assert "broken.mid" in (tmp_path / "out" / "skipped.tsv").read_text()

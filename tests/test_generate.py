@@ -149,3 +149,17 @@ def test_generation_never_imports_tensorflow(random_model: ModelFile, tmp_path: 
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr[-1500:]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi (Debian package abcmidi) is not installed")
+@pytest.mark.parametrize("meter", ["3/2", "C|", "4/4"])
+def test_hornpipes_in_any_meter_pass_abc2midi(random_model: ModelFile, meter: str, tmp_path: Path) -> None:
+    # abc2midi swings R:hornpipe and refuses it outside 2/4 and 4/4: the R: field must not trip it.
+    if f"meter:{meter}" not in random_model.vocab.tokens:
+        pytest.skip(f"the sample vocabulary has no {meter}")
+    tunes = generate(random_model, count=3, tune_type="hornpipe", meter=meter, seed=1)
+    book = tmp_path / "h.abc"
+    book.write_text(write_abc_tunebook(tunes))
+    result = subprocess.run(["abc2midi", str(book), "-c"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert "hornpipe" in tunes[0].rhythm
+    assert not [line for line in result.stdout.splitlines() if "error" in line.lower() or "warning" in line.lower()]

@@ -191,12 +191,23 @@ class _Generator:
                  if self.index is not None and self.index.title_words else make_title(self.kind, self.rng))
         return dataclasses.replace(
             tune, reference=number, titles=(title,), tempo=tempo,
-            rhythm="" if self.kind == "other" else self.kind.replace("-", " "), fields=fields)
+            rhythm=_rhythm(self.kind, self.meter), fields=fields)
 
 
 def novelty_note(tune: Tune) -> str | None:
     """The `N:` note naming a generated tune's closest training tune, if it has one."""
     return next((value for letter, value in tune.fields if letter == "N" and value.startswith(NOVELTY_NOTE)), None)
+
+
+def _rhythm(kind: str, meter: str) -> str:
+    """The R: field. abc2midi refuses an R: starting with "hornpipe" outside 2/4 and 4/4 (it swings
+    hornpipes), so a triple-time or cut-time hornpipe says so first."""
+    if kind == "other":
+        return ""
+    if kind == "hornpipe" and meter not in ("2/4", "4/4"):
+        numerator = Meter(meter).numerator
+        return f"{'triple' if numerator % 3 == 0 else 'cut-time' if meter in ('C|', '2/2') else meter} hornpipe"
+    return kind.replace("-", " ")
 
 
 def _meter_text(text: str) -> str:

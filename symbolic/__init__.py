@@ -16,3 +16,13 @@ __all__ = [
     "transpose", "transpose_to", "write_abc", "write_abc_tunebook",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # `symbolic.generate(...)` for notebooks, imported on first use: generation pulls in NumPy,
+    # which the command line must not load before it has chosen its BLAS threads.
+    if name == "generate":
+        from symbolic.generation.generate import generate
+
+        return generate
+    raise AttributeError(f"module 'symbolic' has no attribute {name!r}")

@@ -163,3 +163,12 @@ def test_hornpipes_in_any_meter_pass_abc2midi(random_model: ModelFile, meter: st
     result = subprocess.run(["abc2midi", str(book), "-c"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert "hornpipe" in tunes[0].rhythm
     assert not [line for line in result.stdout.splitlines() if "error" in line.lower() or "warning" in line.lower()]
+
+
+def test_package_level_generate_uses_the_bundled_model() -> None:
+    # `symbolic.generate(...)` is the notebook API: Tunes from the bundled model.
+    import symbolic
+
+    (tune,) = symbolic.generate(count=1, tune_type="jig", key="G", seed=5)
+    assert isinstance(tune, Tune) and tune.key == Key("G") and tune.meter.text == "6/8"
+    assert read_tune(write_abc(tune)) == tune

@@ -1,4 +1,4 @@
-"""The audio sub-commands of `symbolic`: render, soundfonts and slice.
+"""The audio sub-commands of `symbolic`: render, soundfonts and audio split.
 
 `register(commands)` adds them to the CLI's sub-parsers; each sets `handler`, which takes the
 parsed arguments and returns the exit status (SymbolicError is left to the CLI's main to print).
@@ -17,7 +17,7 @@ EXIT_NOTHING_DONE = 1
 
 
 def register(commands: Any) -> None:
-    """Add `render`, `soundfonts` and `slice` to an argparse sub-parsers object."""
+    """Add `render`, `soundfonts` and `audio split` to an argparse sub-parsers object."""
     _add_render(commands)
     _add_soundfonts(commands)
     _add_slice(commands)
@@ -60,21 +60,23 @@ def _add_soundfonts(commands: Any) -> None:
 
 
 def _add_slice(commands: Any) -> None:
-    cut = commands.add_parser(
-        "slice", help="cut a WAV into pieces at its silences or every N seconds",
+    audio = commands.add_parser("audio", help="work on audio files: split a recording into pieces")
+    actions = audio.add_subparsers(dest="audio_command", metavar="ACTION", required=True)
+    cut = actions.add_parser(
+        "split", help="cut a WAV into pieces at its silences or every N seconds",
         description=("Write <stem>-001.wav, <stem>-002.wav ... and <stem>.csv (file, start_s, end_s) into "
-                     "--out. --on-silence keeps the meaning of pydub's split_on_silence parameters."),
+                     "--out. --silence keeps the meaning of pydub's split_on_silence parameters."),
     )
     cut.add_argument("input", metavar="IN.wav")
     cut.add_argument("--out", required=True, metavar="DIR", help="folder for the pieces")
     how = cut.add_mutually_exclusive_group(required=True)
-    how.add_argument("--on-silence", action="store_true", help="cut where it is quiet")
+    how.add_argument("--silence", dest="on_silence", action="store_true", help="cut where it is quiet")
     how.add_argument("--every", type=_positive_float, metavar="SECONDS", help="cut into pieces of this length")
-    cut.add_argument("--min-silence", type=int, default=1000, metavar="MS",
+    cut.add_argument("--min-silence-ms", dest="min_silence", type=int, default=1000, metavar="N",
                      help="shortest quiet stretch that cuts (default 1000 ms)")
-    cut.add_argument("--threshold", type=float, default=-40.0, metavar="DBFS",
+    cut.add_argument("--silence-thresh-db", dest="threshold", type=float, default=-40.0, metavar="X",
                      help="quieter than this is silence (default -40 dBFS; pydub's -16 would cut quiet music)")
-    cut.add_argument("--keep-silence", type=int, default=100, metavar="MS",
+    cut.add_argument("--keep-silence-ms", dest="keep_silence", type=int, default=100, metavar="N",
                      help="silence kept either side of a piece (default 100 ms)")
     cut.add_argument("--seek-step", type=int, default=1, metavar="MS", help="window step (default 1 ms)")
     cut.add_argument("--last", choices=("keep", "drop", "pad"), default="keep",

@@ -170,7 +170,7 @@ def split_on_silence(path: str | Path, out_dir: str | Path, *, min_silence_ms: i
                      seek_step_ms: int = 1) -> list[Piece]:
     """Write each sounding stretch of the WAV at `path` as its own numbered WAV in `out_dir`."""
     if min_silence_ms <= 0 or seek_step_ms <= 0 or keep_silence_ms < 0:
-        raise SliceError("--min-silence and --seek-step must be positive, --keep-silence not negative")
+        raise SliceError("--min-silence-ms and --seek-step must be positive, --keep-silence-ms not negative")
     audio = read_wav(path)
     ranges = split_ranges(audio, min_silence_ms, threshold_dbfs, keep_silence_ms, seek_step_ms)
     spans = [(audio.frame(s), audio.frame(e)) for s, e in ranges]

@@ -56,8 +56,8 @@ def test_slice_finds_the_known_gaps(tmp_path: Path) -> None:
     source = tmp_path / "take.wav"
     wavfile.write(source, RATE, samples)
     out = tmp_path / "pieces"
-    assert run_cli(["slice", str(source), "--out", str(out), "--on-silence", "--min-silence", "400",
-                    "--threshold", "-45", "--keep-silence", "0"]) == 0
+    assert run_cli(["audio", "split", str(source), "--out", str(out), "--silence", "--min-silence-ms", "400",
+                    "--silence-thresh-db", "-45", "--keep-silence-ms", "0"]) == 0
     rows = list(csv.DictReader((out / "take.csv").open()))
     assert [r["file"] for r in rows] == [f"take-{n:03d}.wav" for n in range(1, 7)]
     for row, (start, _end) in zip(rows, spans, strict=True):
@@ -76,8 +76,8 @@ def test_slicing_a_rendered_tune_with_rests(tmp_path: Path) -> None:
     tune = read_tune("X:1\nL:1/4\nQ:1/4=120\nK:C\nc2 z4 e2 z4 g2|\n")
     wav = tmp_path / "rests.wav"
     render_tune(tune, wav, RenderOptions(sample_rate=RATE, reverb=False, instrument="flute"))
-    assert run_cli(["slice", str(wav), "--out", str(tmp_path / "out"), "--on-silence",
-                    "--min-silence", "700", "--threshold", "-40"]) == 0
+    assert run_cli(["audio", "split", str(wav), "--out", str(tmp_path / "out"), "--silence",
+                    "--min-silence-ms", "700", "--silence-thresh-db", "-40"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "rests-001.wav", "rests-002.wav", "rests-003.wav", "rests.csv"]
 
@@ -95,9 +95,9 @@ def test_every_n_seconds(tmp_path: Path, last: str, count: int, last_seconds: fl
 def test_bad_input_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF0000WAVEjunk")
-    assert run_cli(["slice", str(bad), "--out", str(tmp_path / "o"), "--every", "1"]) == 2
+    assert run_cli(["audio", "split", str(bad), "--out", str(tmp_path / "o"), "--every", "1"]) == 2
     assert "not a readable WAV file" in capsys.readouterr().err
-    assert run_cli(["slice", str(tmp_path / "none.wav"), "--out", str(tmp_path / "o"), "--on-silence"]) == 2
+    assert run_cli(["audio", "split", str(tmp_path / "none.wav"), "--out", str(tmp_path / "o"), "--silence"]) == 2
     assert "no such file" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     with pytest.raises(SliceError):

@@ -103,7 +103,7 @@ def slicing_speed(minutes: float, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--minutes", type=float, default=2.0, help="length of the slicing test file")
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the slicing test file (minutes)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         render_speed(args.repeat, Path(folder))

@@ -8,7 +8,7 @@
 2. Our NumPy silence splitter against pydub's split_on_silence on the same file and
    parameters: the same pieces, and the ratio of times.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/render_speed.py [--repeat N] [--minutes M]
+    PYTHONPATH=. .venv/bin/python benchmarks/render.py [--repeat N] [--minutes M]
 
 Needs the Debian `fluidsynth` package for the command line (apt-get install fluidsynth).
 """

@@ -93,19 +93,22 @@ def _generate(args: argparse.Namespace) -> int:
     written: list[Path] = []
     if "abc" in formats:
         written.append(write_text_atomically(out / f"{args.stem}.abc", book))
-    for tune in tunes:
-        stem = out / f"{args.stem}-{tune.reference}"
-        if "mid" in formats:
-            from symbolic.midi_writer import write_midi
+    if "mid" in formats:
+        from symbolic.midi_writer import write_midi
 
-            written.append(write_midi(tune, stem.with_suffix(".mid"), midi_options))
-        if "wav" in formats:
-            from symbolic.render import RenderOptions, render_tune
-
-            written.append(render_tune(tune, stem.with_suffix(".wav"), RenderOptions(), midi_options))
+        written += [write_midi(t, out / f"{args.stem}-{t.reference}.mid", midi_options) for t in tunes]
     print(book, end="")
     print(f"\n{len(tunes)} tune{'s' if len(tunes) != 1 else ''} sampled in {elapsed * 1000:.0f} ms; wrote:",
           file=sys.stderr)
-    for path in written:
-        print(f"  {path}", file=sys.stderr)
+    try:
+        # Audio last: without FluidSynth (or a soundfont) the ABC and MIDI are already on disk.
+        if "wav" in formats:
+            from symbolic.render import RenderOptions, render_tune
+
+            for tune in tunes:
+                written.append(render_tune(tune, out / f"{args.stem}-{tune.reference}.wav", RenderOptions(),
+                                           midi_options))
+    finally:
+        for path in written:
+            print(f"  {path}", file=sys.stderr)
     return 0

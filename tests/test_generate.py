@@ -172,3 +172,15 @@ def test_package_level_generate_uses_the_bundled_model() -> None:
     (tune,) = symbolic.generate(count=1, tune_type="jig", key="G", seed=5)
     assert isinstance(tune, Tune) and tune.key == Key("G") and tune.meter.text == "6/8"
     assert read_tune(write_abc(tune)) == tune
+
+
+def test_without_a_soundfont_abc_and_midi_are_still_written(random_model: ModelFile, tmp_path: Path,
+                                                             monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A missing soundfont is one clear line and a non-zero exit, after ABC and MIDI are on disk.
+    random_model.save(tmp_path / "model")
+    monkeypatch.setenv("SYMBOLIC_SOUNDFONT", str(tmp_path / "missing.sf2"))
+    out = tmp_path / "out"
+    assert main(["generate", "--model", str(tmp_path / "model"), "--seed", "1", "--out", str(out)]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["tune-1.mid", "tune.abc"]
+    err = capsys.readouterr().err
+    assert "missing.sf2" in err and "Traceback" not in err

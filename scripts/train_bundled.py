@@ -127,6 +127,19 @@ def main() -> None:
     fresh.rename(BUNDLED)
     shutil.rmtree(stale, ignore_errors=True)
     log(f"wrote {BUNDLED}")
+    write_docs_report(args.work, folder)
+
+
+def write_docs_report(work: Path, folder: Path) -> None:
+    """docs/report/: the evaluation report of the shipped model beside the other two."""
+    from symbolic.cli import main as cli
+
+    report = ROOT / "docs" / "report"
+    shutil.rmtree(report, ignore_errors=True)
+    cli(["evaluate", "--model", str(BUNDLED.relative_to(ROOT)), "--model", str(work / "lstm-lm"),
+         "--model", str(work / "ngram"), "--corpus", str(folder), "--samples", "100", "--seed", "0",
+         "--report", str(report), "--no-audio"])
+    log(f"wrote {report}")
 
 
 if __name__ == "__main__":

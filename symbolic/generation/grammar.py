@@ -135,11 +135,7 @@ class FormGrammar:
         if expect == "open":
             mask[self.open_bar] = True
         elif expect == "note":
-            if state.tied_pitch is not None:
-                mask[table.is_pitch & (table.pitch == state.tied_pitch)] = True
-            else:
-                mask[table.playable] = True
-                mask[table.rest] = True
+            self._allow_note(mask, state)
         elif expect == "duration":
             durations = table.duration
             if state.triplet_left:
@@ -156,14 +152,20 @@ class FormGrammar:
                 mask[table.tie] = True
             if full:
                 mask[self.close_bar if last_of_part else self.plain_bar] = True
-            elif state.tied_pitch is not None:
-                mask[table.is_pitch & (table.pitch == state.tied_pitch)] = True
             else:
-                mask[table.playable] = True
-                mask[table.rest] = True
+                self._allow_note(mask, state)
         elif expect == "end":
             mask[table.end] = True
         return mask
+
+    def _allow_note(self, mask: np.ndarray, state: FormState) -> None:
+        """A note or rest starts: after a tie only the tied pitch, else any playable pitch or a rest."""
+        table = self.table
+        if state.tied_pitch is not None:
+            mask[table.is_pitch & (table.pitch == state.tied_pitch)] = True
+        else:
+            mask[table.playable] = True
+            mask[table.rest] = True
 
     def advance(self, state: FormState, token: int) -> None:
         """Move `state` past `token`, which must be allowed."""

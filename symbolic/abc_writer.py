@@ -221,7 +221,11 @@ class _BodyWriter:
                 line.append(f"[M:{element.meter.text}] ")
                 self.group = _beam_group(element.meter)
             elif type(element) is PartMark:
-                line.append(f"[P:{element.name}] ")
+                # A field line of its own: an inline [P:...] would end at a `]` in the name.
+                if line:
+                    out.append("".join(line).rstrip())
+                out.append(f"P:{_escape(element.name)}")
+                line, bars_on_line = [], 0
             i += 1
         while chord_index < len(chords):
             line.append(f'"{chords[chord_index].name}"')

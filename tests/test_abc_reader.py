@@ -258,3 +258,12 @@ def test_notes_are_value_types_that_check_themselves() -> None:
         Bar(F(0), "|x")
     with pytest.raises(TuneValueError):
         Key("H")
+
+
+@pytest.mark.parametrize("body", ["A\nP:]Z", "A\nP:]", "A [P:B] c|\nP:x\\%y\nd|"])
+def test_part_names_with_brackets_or_percent_round_trip(body: str) -> None:
+    # Found by fuzzing: a part name holding `]` broke an inline [P:...] in the writer's output.
+    from symbolic.abc_writer import write_abc
+
+    t = tune(body)
+    assert read_tune(write_abc(t)) == t

@@ -173,8 +173,8 @@ def _top_line(notes: list[tuple[int, int, int]], ticks_per_beat: int) -> Melody:
 
 
 def our_melody(text: str) -> tuple[str, Melody]:
-    from symbolic.abc_reader import read_tune
-    from symbolic.form import merge_ties, unfold
+    from symbolic.abc.reader import read_tune
+    from symbolic.performance.unfold import merge_ties, unfold
 
     tune = read_tune(text)
     notes = merge_ties(unfold(tune))

@@ -3,7 +3,7 @@
 The same tunes (a fixed seeded sample of the five folk collections bundled with music21, or all of
 them) are given, as the same text, to:
 
-- ours: `symbolic.abc_reader.read_tune` on each tune's own text (and `read_abc` on the whole
+- ours: `symbolic.abc.reader.read_tune` on each tune's own text (and `read_abc` on the whole
   tunebook in one call, for reference);
 - music21: `converter.parse(text, format="abc")` on each tune's own text (a string is never cached
   by music21; only files are);
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.music21_agreement import DEFAULT_SEED, sample_tunes
-from symbolic.abc_reader import read_abc, read_tune
+from symbolic.abc.reader import read_abc, read_tune
 
 DEFAULT_SAMPLE = 300
 GOAL_RATIO = 50  # the project's goal: ours reads at least 50 times as many tunes a second as music21

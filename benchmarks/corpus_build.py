@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symbolic.abc_reader import read_text  # noqa: E402
-from symbolic.corpus import BuildSettings, build_corpus  # noqa: E402
-from symbolic.sources import expand_source  # noqa: E402
+from symbolic.abc.reader import read_text  # noqa: E402
+from symbolic.corpus.build import BuildSettings, build_corpus  # noqa: E402
+from symbolic.corpus.sources import expand_source  # noqa: E402
 
 
 def tune_texts() -> list[str]:

@@ -26,9 +26,9 @@ import mido
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from corpus import sample_folk_tunes  # noqa: E402
 
-from symbolic.abc_writer import write_abc  # noqa: E402
-from symbolic.form import merge_ties, unfold  # noqa: E402
-from symbolic.midi_reader import read_midi  # noqa: E402
+from symbolic.abc.writer import write_abc  # noqa: E402
+from symbolic.midi.reader import read_midi  # noqa: E402
+from symbolic.performance.unfold import merge_ties, unfold  # noqa: E402
 from symbolic.tune import Bar, Note, Tune  # noqa: E402
 
 METER_CLASS = {"2/4": "duple", "4/4": "duple", "2/2": "duple", "C": "duple", "C|": "duple", "3/4": "triple",

@@ -1,7 +1,7 @@
 """How often does our ABC reader agree with music21's on the melody of the bundled folk tunes?
 
 For a fixed seeded sample of the tunes in music21's folk collections, each tune's own text is read
-by `symbolic.abc_reader.read_tune` and by music21, and the written-order melody is compared: one
+by `symbolic.abc.reader.read_tune` and by music21, and the written-order melody is compared: one
 (MIDI pitch of the top note or None for a rest, duration in quarter notes) pair per note, ties not
 merged, grace notes left out, repeats not unfolded.
 
@@ -33,8 +33,8 @@ from difflib import SequenceMatcher
 from fractions import Fraction
 from pathlib import Path
 
-from symbolic.abc_fields import parse_meter
-from symbolic.abc_reader import read_text, read_tune
+from symbolic.abc.fields import parse_meter
+from symbolic.abc.reader import read_text, read_tune
 from symbolic.tune import Bar, Note
 
 COLLECTIONS: tuple[str, ...] = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth", "miscFolk")

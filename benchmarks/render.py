@@ -28,11 +28,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symbolic.abc_reader import read_abc_file  # noqa: E402
-from symbolic.midi_writer import tune_to_midi  # noqa: E402
-from symbolic.render import RenderOptions, _synth, render_midi  # noqa: E402
-from symbolic.slicing import Audio, split_ranges  # noqa: E402
-from symbolic.soundfonts import SYSTEM_SOUNDFONTS, pretty_midi_soundfont  # noqa: E402
+from symbolic.abc.reader import read_abc_file  # noqa: E402
+from symbolic.audio.render import RenderOptions, _synth, render_midi  # noqa: E402
+from symbolic.audio.slicing import Audio, split_ranges  # noqa: E402
+from symbolic.audio.soundfonts import SYSTEM_SOUNDFONTS, pretty_midi_soundfont  # noqa: E402
+from symbolic.midi.writer import tune_to_midi  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "corpora" / "fixtures" / "demo.abc"
 

@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symbolic.corpus import BuildSettings, build_corpus, load_vocabulary  # noqa: E402
+from symbolic.corpus.build import BuildSettings, build_corpus, load_vocabulary  # noqa: E402
 from symbolic.models.config import ModelConfig  # noqa: E402
 from symbolic.models.data import load_split  # noqa: E402
 from symbolic.models.training import _Trainer, make_strategy  # noqa: E402

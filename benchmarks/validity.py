@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symbolic.abc_reader import read_tune  # noqa: E402
-from symbolic.abc_writer import write_abc  # noqa: E402
+from symbolic.abc.reader import read_tune  # noqa: E402
+from symbolic.abc.writer import write_abc  # noqa: E402
 from symbolic.evaluation.validity import abc2midi_clean, full_bars  # noqa: E402
 from symbolic.generation.generate import generate  # noqa: E402
 from symbolic.models.modelfile import load_model  # noqa: E402

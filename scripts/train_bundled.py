@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symbolic.corpus import BuildSettings, build_corpus, load_manifest  # noqa: E402
+from symbolic.corpus.build import BuildSettings, build_corpus, load_manifest  # noqa: E402
 from symbolic.models.config import ModelConfig  # noqa: E402
 from symbolic.models.evaluate import evaluate, evaluate_tunes  # noqa: E402
 from symbolic.models.modelfile import BUNDLED, ModelFile, load_model  # noqa: E402
@@ -132,7 +132,7 @@ def main() -> None:
 
 def write_docs_report(work: Path, folder: Path) -> None:
     """docs/report/: the evaluation report of the shipped model beside the other two."""
-    from symbolic.cli import main as cli
+    from symbolic.cli.main import main as cli
 
     report = ROOT / "docs" / "report"
     shutil.rmtree(report, ignore_errors=True)

@@ -4,8 +4,8 @@ The core type is `Tune`; readers produce it, writers consume it. Heavy backends 
 FluidSynth) are imported only by the modules that need them.
 """
 
-from symbolic.abc_reader import TunebookResult, read_abc, read_abc_file, read_tune
-from symbolic.abc_writer import write_abc, write_abc_tunebook
+from symbolic.abc.reader import TunebookResult, read_abc, read_abc_file, read_tune
+from symbolic.abc.writer import write_abc, write_abc_tunebook
 from symbolic.errors import AbcSyntaxError, MidiReadError, SymbolicError
 from symbolic.transpose import transpose, transpose_to
 from symbolic.tune import Bar, ChordSymbol, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tempo, Tune

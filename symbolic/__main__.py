@@ -2,6 +2,6 @@
 
 import sys
 
-from symbolic.cli import main
+from symbolic.cli.main import main
 
 sys.exit(main())

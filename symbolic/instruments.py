@@ -1,6 +1,6 @@
 """The folk instrument map shared by the MIDI writer and the WAV renderer.
 
-It lives in `soundfonts/instruments.json` (see soundfonts/README.md): each name a user may give,
+It lives in `symbolic/instruments.json`, inside the package (see soundfonts/README.md): each name a user may give,
 with its General MIDI program (0-based) or, for percussion, its drum notes, and per-soundfont
 (bank, preset) overrides.
 """
@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from symbolic.errors import SymbolicError
 
-MAP_FILE = Path(__file__).resolve().parent.parent / "soundfonts" / "instruments.json"
+MAP_FILE = resources.files("symbolic") / "instruments.json"
 
 
 class UnknownInstrumentError(SymbolicError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from symbolic.abc_fields import parse_key
+from symbolic.abc.fields import parse_key
 from symbolic.errors import SymbolicError
 from symbolic.tune import LETTER_SEMITONES, ChordSymbol, Key, KeyChange, Note, Tune
 

@@ -6,8 +6,8 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
-from symbolic.abc_reader import read_abc_file
-from symbolic.sources import expand_source
+from symbolic.abc.reader import read_abc_file
+from symbolic.corpus.sources import expand_source
 from symbolic.tune import Tune
 
 

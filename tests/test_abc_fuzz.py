@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symbolic.abc_reader import read_abc, read_tune
-from symbolic.abc_writer import write_abc
+from symbolic.abc.reader import read_abc, read_tune
+from symbolic.abc.writer import write_abc
 
 ABC_ALPHABET = "ABCDEFGabcdefgzxZ,'^_=/0123456789|:[]()<>-{}\"!+~.HTuv &\\%KLMPQV \n"
 ABC_TOKENS = st.sampled_from([

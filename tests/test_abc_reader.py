@@ -6,7 +6,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from symbolic.abc_reader import read_abc, read_tune
+from symbolic.abc.reader import read_abc, read_tune
 from symbolic.errors import AbcSyntaxError
 from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tempo
 
@@ -263,7 +263,7 @@ def test_notes_are_value_types_that_check_themselves() -> None:
 @pytest.mark.parametrize("body", ["A\nP:]Z", "A\nP:]", "A [P:B] c|\nP:x\\%y\nd|"])
 def test_part_names_with_brackets_or_percent_round_trip(body: str) -> None:
     # Found by fuzzing: a part name holding `]` broke an inline [P:...] in the writer's output.
-    from symbolic.abc_writer import write_abc
+    from symbolic.abc.writer import write_abc
 
     t = tune(body)
     assert read_tune(write_abc(t)) == t

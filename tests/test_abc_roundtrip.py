@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from corpus import all_folk_tunes, folk_files
 
-from symbolic.abc_reader import read_abc_file, read_tune
-from symbolic.abc_writer import write_abc, write_abc_tunebook
+from symbolic.abc.reader import read_abc_file, read_tune
+from symbolic.abc.writer import write_abc, write_abc_tunebook
 
 
 def test_whole_bundled_folk_corpus_reads() -> None:
@@ -29,7 +29,7 @@ def test_every_tune_round_trips_through_our_writer() -> None:
 
 def test_tunebook_round_trip_keeps_every_tune() -> None:
     tunes = list(all_folk_tunes()[:300])
-    from symbolic.abc_reader import read_abc
+    from symbolic.abc.reader import read_abc
 
     again = read_abc(write_abc_tunebook(tunes))
     assert not again.errors and again.tunes == tunes

@@ -1,4 +1,4 @@
-"""Accompaniment (symbolic.accompaniment): chord names, chords chosen from a melody, the
+"""Accompaniment (symbolic.performance.accompaniment): chord names, chords chosen from a melody, the
 pattern of each tune type, registers and loudness, and the drone."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from fractions import Fraction
 
 import pytest
 
-from symbolic.abc_reader import read_tune
-from symbolic.accompaniment import (
+from symbolic.abc.reader import read_tune
+from symbolic.midi.writer import DEFAULT_VELOCITY, MidiOptions, perform, tune_to_midi
+from symbolic.performance.accompaniment import (
     CHORD_LOW,
     Hit,
     accompaniment_hits,
@@ -18,7 +19,6 @@ from symbolic.accompaniment import (
     drone_hits,
     parse_chord,
 )
-from symbolic.midi_writer import DEFAULT_VELOCITY, MidiOptions, perform, tune_to_midi
 from symbolic.tune import Key
 
 

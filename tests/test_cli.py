@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from symbolic.abc_reader import read_abc_file
-from symbolic.cli import main
+from symbolic.abc.reader import read_abc_file
+from symbolic.cli.main import main
 
 DEMO = Path(__file__).parent.parent / "corpora" / "fixtures" / "demo.abc"
 BOOK = "X:1\nT:A\nK:G\nGAB|\n\nX:2\nT:Broken\nK:G\nGA = B|\n\nX:3\nT:C\nK:D\nDEF|\n"

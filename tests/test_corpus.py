@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from symbolic.abc_reader import read_abc
-from symbolic.abc_writer import write_abc_tunebook
-from symbolic.cli import main
-from symbolic.corpus import (
+from symbolic.abc.reader import read_abc
+from symbolic.abc.writer import write_abc_tunebook
+from symbolic.cli.main import main
+from symbolic.corpus.build import (
     MANIFEST,
     BuildSettings,
     CorpusError,
@@ -103,7 +103,7 @@ def test_interrupted_build_leaves_no_manifest(sources: list[str], tmp_path: Path
     def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("symbolic.corpus._finalise_shards", crash)
+    monkeypatch.setattr("symbolic.corpus.build._finalise_shards", crash)
     with pytest.raises(KeyboardInterrupt):
         build_corpus(sources, out, progress=False)
     assert not (out / MANIFEST).exists() and not (out / ".building").exists()
@@ -127,7 +127,7 @@ def test_cli_build_and_stats(sources: list[str], tmp_path: Path, capsys) -> None
 def test_midi_files_are_a_source_too(tmp_path: Path) -> None:
     # A folder mixing ABC and MIDI: MIDI melodies are read, tokenised and counted like ABC tunes;
     # a corrupt MIDI file is skipped with its reason.
-    from symbolic.midi_writer import write_midi
+    from symbolic.midi.writer import write_midi
 
     folder = tmp_path / "mixed"
     folder.mkdir()

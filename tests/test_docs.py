@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import symbolic
-from symbolic.cli import build_parser
+from symbolic.cli.main import build_parser
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 README = DOCS.parent / "README.md"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symbolic.abc_reader import read_tune
-from symbolic.cli import main
-from symbolic.corpus import BuildSettings, build_corpus, iter_split, load_vocabulary
+from symbolic.abc.reader import read_tune
+from symbolic.cli.main import main
+from symbolic.corpus.build import BuildSettings, build_corpus, iter_split, load_vocabulary
 from symbolic.evaluation import EvaluationError
 from symbolic.evaluation.metrics import (
     compare_distributions,

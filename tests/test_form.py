@@ -1,4 +1,4 @@
-"""Unfolding repeats, endings and part orders (symbolic.form), checked against abc2midi's play.
+"""Unfolding repeats, endings and part orders (symbolic.performance.unfold), checked against abc2midi's play.
 
 Each fixture's expected order was measured with abc2midi 4.84; where abc2midi is installed the
 test also runs it, so a change in either side shows up here.
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from symbolic import form
-from symbolic.abc_reader import read_tune
+from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError, TuneValueError
-from symbolic.form import merge_ties, parse_part_order, unfold, unfold_events, unfold_events_with_sources
+from symbolic.performance import unfold as form
+from symbolic.performance.unfold import merge_ties, parse_part_order, unfold, unfold_events, unfold_events_with_sources
 from symbolic.tune import KeyChange, MeterChange, Note
 
 HEADER = "X:1\nT:t\nM:4/4\nL:1/8\n"

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from corpus import sample_folk_tunes
 
-from symbolic.abc_reader import read_abc, read_tune
-from symbolic.abc_writer import write_abc, write_abc_tunebook
-from symbolic.cli import main
+from symbolic.abc.reader import read_abc, read_tune
+from symbolic.abc.writer import write_abc, write_abc_tunebook
+from symbolic.cli.main import main
 from symbolic.generation.generate import generate
 from symbolic.generation.grammar import GenerationError
 from symbolic.generation.sampler import SamplingSettings, shape_distribution
@@ -144,7 +144,7 @@ def test_generate_command_writes_abc_mid_wav(random_model: ModelFile, tmp_path: 
 
 def test_generation_never_imports_tensorflow(random_model: ModelFile, tmp_path: Path) -> None:
     random_model.save(tmp_path / "model")
-    code = ("import sys\nfrom symbolic.cli import main\n"
+    code = ("import sys\nfrom symbolic.cli.main import main\n"
             f"main(['generate', '--model', {str(tmp_path / 'model')!r}, '--out', {str(tmp_path)!r}, '--seed', '1'])\n"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

@@ -15,12 +15,12 @@ from corpus import sample_folk_tunes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symbolic.abc_reader import read_tune
-from symbolic.abc_writer import write_abc
-from symbolic.cli import main
+from symbolic.abc.reader import read_tune
+from symbolic.abc.writer import write_abc
+from symbolic.cli.main import main
 from symbolic.errors import MidiReadError
-from symbolic.form import merge_ties, unfold
-from symbolic.midi_reader import estimate_key, name_chord, read_midi, read_midi_file
+from symbolic.midi.reader import estimate_key, name_chord, read_midi, read_midi_file
+from symbolic.performance.unfold import merge_ties, unfold
 from symbolic.tune import Key, Meter, Note, Tune
 
 ABC2MIDI = shutil.which("abc2midi")
@@ -219,7 +219,7 @@ def test_byte_fuzz_gives_tune_or_midi_read_error(tmp_path_factory, data) -> None
 
 def test_tune_to_midi_to_tune_keeps_the_melody_on_a_corpus_sample(tmp_path: Path) -> None:
     # Our writer then our reader, repeats unfolded on both sides: the same sounding melody.
-    from symbolic.midi_writer import write_midi
+    from symbolic.midi.writer import write_midi
 
     tunes = sample_folk_tunes(100, seed=11)
     same = 0

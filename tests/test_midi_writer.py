@@ -1,4 +1,4 @@
-"""Tune -> MIDI (symbolic.midi_writer): files reopened with mido, pretty_midi and music21; meter
+"""Tune -> MIDI (symbolic.midi.writer): files reopened with mido, pretty_midi and music21; meter
 accents, humanisation, swing, --no-repeats, extra tracks and the `convert` options."""
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import mido
 import pretty_midi
 import pytest
 
-from symbolic.abc_reader import read_tune
-from symbolic.cli import main
+from symbolic.abc.reader import read_tune
+from symbolic.cli.main import main
 from symbolic.errors import MidiWriteError, SymbolicError
-from symbolic.form import unfold
 from symbolic.instruments import UnknownInstrumentError
-from symbolic.midi_reader import read_midi_file
-from symbolic.midi_writer import (
+from symbolic.midi.reader import read_midi_file
+from symbolic.midi.writer import (
     ACCENT_STEP,
     DEFAULT_PROGRAM,
     DEFAULT_VELOCITY,
@@ -25,6 +24,7 @@ from symbolic.midi_writer import (
     tune_to_midi,
     write_midi,
 )
+from symbolic.performance.unfold import unfold
 from symbolic.tune import Key
 
 # Repeats with endings, a tie across the bar line, a chord, a triplet and a tempo.

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symbolic.corpus import BuildSettings, build_corpus
+from symbolic.corpus.build import BuildSettings, build_corpus
 from symbolic.models.config import ConfigError, ModelConfig
 from symbolic.models.evaluate import evaluate
 from symbolic.models.modelfile import WEIGHTS, ModelFile, ModelFileError, load_model

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from corpus import folk_files
 
-from symbolic.abc_reader import read_abc_file, read_tune
-from symbolic.abc_writer import write_abc
-from symbolic.cli import main
-from symbolic.corpus import BuildSettings, build_corpus
+from symbolic.abc.reader import read_abc_file, read_tune
+from symbolic.abc.writer import write_abc
+from symbolic.cli.main import main
+from symbolic.corpus.build import BuildSettings, build_corpus
 from symbolic.generation.generate import Request, generate, novelty_note
 from symbolic.generation.grammar import GenerationError
 from symbolic.generation.novelty import (

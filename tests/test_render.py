@@ -13,12 +13,12 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from symbolic.abc_reader import read_abc_file, read_tune
-from symbolic.cli import main as run_cli
+from symbolic.abc.reader import read_abc_file, read_tune
+from symbolic.audio.render import RenderError, RenderOptions, render_tune, synthesize
+from symbolic.audio.soundfonts import SoundfontError, pretty_midi_soundfont
+from symbolic.cli.main import main as run_cli
 from symbolic.instruments import instrument, known_instruments, preset_for
-from symbolic.midi_writer import MidiOptions, tune_to_midi
-from symbolic.render import RenderError, RenderOptions, render_tune, synthesize
-from symbolic.soundfonts import SoundfontError, pretty_midi_soundfont
+from symbolic.midi.writer import MidiOptions, tune_to_midi
 
 DEMO = Path(__file__).parent.parent / "corpora" / "fixtures" / "demo.abc"
 FLUID_R3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -189,7 +189,7 @@ def test_bad_options_are_typed_errors() -> None:
 
 
 def _forget_fluidsynth(monkeypatch: pytest.MonkeyPatch) -> None:
-    import symbolic.render as render
+    import symbolic.audio.render as render
 
     monkeypatch.delitem(sys.modules, "fluidsynth", raising=False)
     render._synth.cache_clear()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from symbolic.cli import main as run_cli
-from symbolic.slicing import Audio, SliceError, nonsilent_ranges, split_every, split_ranges
+from symbolic.audio.slicing import Audio, SliceError, nonsilent_ranges, split_every, split_ranges
+from symbolic.cli.main import main as run_cli
 
 RATE = 22_050
 
@@ -70,8 +70,8 @@ def test_slice_finds_the_known_gaps(tmp_path: Path) -> None:
 
 def test_slicing_a_rendered_tune_with_rests(tmp_path: Path) -> None:
     """Three flute notes with 2 s rests between them, rendered without reverb: three pieces."""
-    from symbolic.abc_reader import read_tune
-    from symbolic.render import RenderOptions, render_tune
+    from symbolic.abc.reader import read_tune
+    from symbolic.audio.render import RenderOptions, render_tune
 
     tune = read_tune("X:1\nL:1/4\nQ:1/4=120\nK:C\nc2 z4 e2 z4 g2|\n")
     wav = tmp_path / "rests.wav"

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import pytest
 
-import symbolic.soundfonts as soundfonts
-from symbolic.cli import main as run_cli
+import symbolic.audio.soundfonts as soundfonts
+from symbolic.audio.soundfonts import (
+    SoundfontError,
+    find_soundfont,
+    list_soundfonts,
+    pretty_midi_soundfont,
+    read_presets,
+)
+from symbolic.cli.main import main as run_cli
 from symbolic.instruments import _load, instrument, known_instruments
-from symbolic.soundfonts import SoundfontError, find_soundfont, list_soundfonts, pretty_midi_soundfont, read_presets
 
 FLUID_R3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 TIM = pretty_midi_soundfont()

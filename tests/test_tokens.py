@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from corpus import all_folk_tunes
 
-from symbolic.abc_reader import read_tune
+from symbolic.abc.reader import read_tune
 from symbolic.tokens import (
     TokenError,
     Vocabulary,

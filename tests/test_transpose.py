@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from symbolic.abc_reader import read_tune
-from symbolic.abc_writer import write_abc
+from symbolic.abc.reader import read_tune
+from symbolic.abc.writer import write_abc
 from symbolic.transpose import TransposeError, transpose, transpose_to
 from symbolic.tune import Key
 

@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("starlette", reason="the web extra is not installed: pip install -e '.[web]'")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed: pip install -e '.[dev]'")
 
-from symbolic import cli_web  # noqa: E402
+from symbolic.cli import web as cli_web  # noqa: E402
 from symbolic.errors import SymbolicError  # noqa: E402
 from symbolic.web import params  # noqa: E402
 from symbolic.web.app import WebSettings, create_app  # noqa: E402

@@ -14,6 +14,7 @@ import numpy as np
 
 from symbolic.atomic import write_atomically, write_text_atomically
 from symbolic.evaluation.metrics import INTERVAL_LIMIT
+from symbolic.evaluation.musicality import histogram_distance
 from symbolic.evaluation.novelty import PHRASE_BARS
 
 REPORT_JSON, REPORT_MD = "report.json", "report.md"
@@ -86,6 +87,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += _table(["set", "notes in mode", "mean per tune"],
                     [[name, _number(s["mode"]["share_notes_in_mode"]), _number(s["mode"]["mean_per_tune"])]
                      for name, s in sets])
+    lines += musicality_markdown(report)
     lines += ["## Distribution match (Yang & Lerch 2018)", "",
               "Overlap area (1 is best) and KL divergence (0 is best) between the intra-set distances of the real "
               "tunes and the inter-set distances real–generated; *ceiling* is the same for two halves of the real "
@@ -124,6 +126,101 @@ def markdown(report: dict[str, Any]) -> str:
             lines += ["```abc", files["abc_text"].rstrip("\n"), "```", ""]
     lines.append(f"Measured in {report.get('seconds', 0)} s.")
     return "\n".join(lines) + "\n"
+
+
+def _cells(sets: list[dict[str, Any]], kind: str, get: Any, digits: int = 3) -> str:
+    """One figure for every set (real first), joined by ` / `; – where a set lacks it."""
+    values = []
+    for figures in sets:
+        entry = figures["by_type"].get(kind)
+        try:
+            values.append(_number(get(entry), digits) if entry else "–")
+        except (KeyError, TypeError):
+            values.append("–")
+    return " / ".join(values)
+
+
+def musicality_markdown(report: dict[str, Any]) -> list[str]:
+    """The musicality section: real tunes and every model side by side, per type and overall."""
+    real = report["real"].get("musicality")
+    models = [m for m in report["models"] if m.get("musicality")]
+    if not real:
+        return []
+    sets = [real] + [m["musicality"] for m in models]
+    order = "real / " + " / ".join(m["name"] for m in models)
+    kinds = ["all"] + sorted({k for s in sets for k in s["by_type"]} - {"all"})
+    lines = ["## Musicality", "",
+             f"Each cell is *{order}*. Tunes are grouped by the type they are (or were asked to be). Register: "
+             f"generated tunes as generated (the key asked for), real tunes as their source files write them "
+             f"({real['by_type']['all']['register'].get('tunes', 0)} re-read and matched to the corpus's tunes, "
+             f"{real.get('written_not_found', 0)} not found); ranges: "
+             + ", ".join(f"{name} {low}..{high}" for name, (low, high) in real["instrument_ranges"].items())
+             + " (MIDI). Note lengths in quarter notes.", ""]
+    lines += _table(["type", "tunes", "last note tonic", "parts end on tonic chord", "pickup", "1st/2nd endings"],
+                    [[k, _cells(sets, k, lambda e: e["tunes"]),
+                      _cells(sets, k, lambda e: e["cadence"]["share_last_note_tonic"], 2),
+                      _cells(sets, k, lambda e: e["cadence"]["share_parts_end_tonic_chord"], 2),
+                      _cells(sets, k, lambda e: e["form"]["share_pickup"], 2),
+                      _cells(sets, k, lambda e: e["form"]["share_endings"], 2)] for k in kinds])
+    lines += _table(["type", "median pitch", "median lowest", "median highest", "lowest", "highest",
+                     *(f"in {name} range" for name in real["instrument_ranges"])],
+                    [[k, *(_cells(sets, k, lambda e, f=f: e["register"][f], 1)
+                           for f in ("median_pitch", "median_lowest", "median_highest", "lowest", "highest")),
+                      *(_cells(sets, k, lambda e, n=n: e["register"]["share_in_range"][n], 2)
+                        for n in real["instrument_ranges"])] for k in kinds])
+    modes = sorted({mode for s in sets for mode in s["by_type"]["all"]["mode"]})
+    lines += ["Share of notes in the scale of the mode (tunes of that mode):", ""]
+    lines += _table(["mode", "tunes", "notes in scale"],
+                    [[mode, _cells(sets, "all", lambda e, m=mode: e["mode"][m]["tunes"]),
+                      _cells(sets, "all", lambda e, m=mode: e["mode"][m]["share_in_scale"])] for mode in modes])
+    lines += ["Share of notes of each length; *distance*: total variation from the real tunes' histogram "
+              "(0 the same, 1 disjoint):", ""]
+    rows = []
+    for k in kinds:
+        real_histogram = real["by_type"].get(k, {}).get("rhythm", {}).get("histogram", [])
+        for name, figures in [("real", real)] + [(m["name"], m["musicality"]) for m in models]:
+            entry = figures["by_type"].get(k)
+            if entry and entry["rhythm"]["notes"]:
+                histogram = entry["rhythm"]["histogram"]
+                rows.append([k, name, *(_number(v, 2) for v in histogram),
+                             _number(histogram_distance(histogram, real_histogram))])
+    lines += _table(["type", "set", *real["lengths"], "distance"], rows)
+    baseline = real.get("classifier_baseline", {})
+    lines += ["Classifier two-sample test: 5-fold accuracy of a logistic regression telling the sets apart "
+              "(balanced; 0.5 = indistinguishable). *real vs real*: two halves of the real tunes.", ""]
+    if "note" in baseline:
+        lines += [f"(not measured: {baseline['note']})", ""]
+    else:
+        lines += _table(["type", "real vs real", *(f"{m['name']} vs real" for m in models), "tunes a side"],
+                        [[k, _number(baseline.get(k, {}).get("accuracy")),
+                          *(_number(m["musicality"].get("classifier", {}).get(k, {}).get("accuracy")) for m in models),
+                          " / ".join(_number(c.get(k, {}).get("per_class"))
+                                     for c in [baseline] + [m["musicality"].get("classifier", {}) for m in models])]
+                         for k in kinds if k in baseline])
+    return lines
+
+
+def _rhythm_plot(plt: Any, real: dict[str, Any], models: list[tuple[str, dict[str, Any]]]) -> Any:
+    """Note-length histograms of the commonest types (at most four, each with 5+ real tunes)."""
+    kinds = sorted((k for k, e in real["by_type"].items() if k != "all" and e["tunes"] >= 5),
+                   key=lambda k: -real["by_type"][k]["tunes"])[:4]
+    if not kinds:
+        return None
+    figure, axes = plt.subplots(len(kinds), 1, figsize=(9, 2.4 * len(kinds)), squeeze=False)
+    labels = real["length_names"]
+    positions = np.arange(len(labels))
+    series = [("real", real)] + models
+    width = 0.8 / len(series)
+    for axis, kind in zip(axes[:, 0], kinds, strict=True):
+        for offset, (name, figures) in enumerate(series):
+            entry = figures["by_type"].get(kind)
+            values = entry["rhythm"]["histogram"] if entry else [0.0] * len(labels)
+            axis.bar(positions + offset * width - 0.4 + width / 2, values, width, label=name)
+        axis.set_xticks(positions, labels, fontsize=8)
+        axis.set_ylabel("share of notes")
+        axis.set_title(f"note lengths: {kind}", fontsize=10)
+        axis.legend(fontsize=8)
+    return figure
 
 
 def _plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -184,6 +281,11 @@ def _plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
     axes.set_ylabel("density")
     axes.legend()
     save(figure, "novelty.png")
+
+    if real.get("musicality"):
+        figure = _rhythm_plot(plt, real["musicality"], [(m["name"], m["musicality"]) for m in models])
+        if figure is not None:
+            save(figure, "rhythm.png")
 
     for m in models:
         history = m.get("training_history") or []

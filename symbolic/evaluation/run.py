@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from symbolic.abc_writer import write_abc
+from symbolic.abc.writer import write_abc
 from symbolic.atomic import write_text_atomically
-from symbolic.corpus import iter_split, load_manifest, load_vocabulary
+from symbolic.corpus.build import iter_split, load_manifest, load_vocabulary
 from symbolic.errors import SymbolicError
 from symbolic.evaluation import EvaluationError
+from symbolic.evaluation.classifier import real_baseline, two_sample_test
 from symbolic.evaluation.metrics import (
     FEATURES,
     compare_distributions,
@@ -35,6 +36,7 @@ from symbolic.evaluation.metrics import (
     intra_distances,
     mode_adherence,
 )
+from symbolic.evaluation.musicality import musicality_figures
 from symbolic.evaluation.novelty import TrainingIndex, novelty_figures
 from symbolic.evaluation.parts import form_figures
 from symbolic.evaluation.validity import validity_figures
@@ -84,6 +86,49 @@ def load_real(corpus: str | Path, split: str) -> RealSet:
         header = [t.split(":", 1)[1] for t in tokens[:HEADER_TOKENS]]
         real.headers.append((header[0], header[1], header[3]))
     return real
+
+
+def load_written(real: RealSet) -> tuple[list[Tune], int]:
+    """The real tunes as their source files write them (key and octave), for register: a corpus
+    keeps only key-normalised tokens, but names each tune `<file>#X:<n>`. A tune counts only when
+    the file is still there and the tune read from it normalises to the corpus's tune. Returns
+    (tunes found, tunes not found)."""
+    from symbolic import read_abc_file
+
+    by_file: dict[str, list[tuple[str, Tune]]] = {}
+    for name, tune in zip(real.names, real.tunes, strict=True):
+        path, _, reference = name.rpartition("#")
+        by_file.setdefault(path, []).append((reference, tune))
+    found: list[Tune] = []
+    for path, wanted in by_file.items():
+        try:
+            if Path(path).suffix.lower() in (".mid", ".midi"):
+                from symbolic.midi.reader import read_midi_file
+
+                originals = [read_midi_file(path)]
+            else:
+                originals = read_abc_file(path).tunes
+        except (SymbolicError, OSError):
+            continue
+        for reference, tune in wanted:
+            found += [o for o in originals if f"X:{o.reference}" == reference and _same_melody(o, tune)][:1]
+    return found, len(real.tunes) - len(found)
+
+
+def _unless_missing(test: Any, *args: Any) -> dict[str, Any]:
+    """The classifier test, or why it was not made: scikit-learn is an extra, and a report
+    without this one figure is better than none."""
+    try:
+        return dict(test(*args))
+    except EvaluationError as error:
+        return {"note": str(error)}
+
+
+def _same_melody(original: Tune, normalised: Tune) -> bool:
+    try:
+        return normalize(original).body == normalised.body
+    except SymbolicError:
+        return False
 
 
 def likelihood(model: ModelFile, corpus: str | Path, split: str) -> dict[str, Any]:
@@ -181,6 +226,7 @@ def evaluate_models(models: Sequence[str | None], corpus: str | Path, out_dir: s
     train = load_real(corpus, "train")
     index = TrainingIndex(train.tunes)
     features = FeatureReference(real.tunes, settings.seed)
+    written, not_found = load_written(real)
     report: dict[str, Any] = {
         "corpus": str(corpus), "corpus_sources": manifest.get("sources", []), "split": settings.split,
         "samples": settings.samples, "seed": settings.seed,
@@ -190,6 +236,8 @@ def evaluate_models(models: Sequence[str | None], corpus: str | Path, out_dir: s
             "form": form_figures(real.tunes),
             "mode": _mode_figures(real.tunes),
             "novelty": novelty_figures(real.tunes, index, train.names),
+            "musicality": {**musicality_figures(real.tunes, written), "written_not_found": not_found,
+                           "classifier_baseline": _unless_missing(real_baseline, real.tunes, settings.seed)},
             "features": {"ceiling": features.ceiling,
                          "mean_value": {name: feature_matrix_mean(m) for name, m in features.matrices.items()},
                          "intra_set": {name: _summary(values) for name, values in features.intra.items()}},
@@ -213,6 +261,8 @@ def evaluate_models(models: Sequence[str | None], corpus: str | Path, out_dir: s
         entry["features"] = {feature: features.compare(feature, feature_matrix(normalised, feature))
                              for feature in FEATURES}
         entry["novelty"] = novelty_figures(normalised, index, train.names)
+        entry["musicality"] = {**musicality_figures(tunes, tunes),
+                               "classifier": _unless_missing(two_sample_test, tunes, real.tunes, settings.seed)}
         entry["training_history"] = model.meta.get("training", {}).get("history", [])
         entry["sample_files"] = write_samples(tunes[:settings.sample_files], out_dir / "samples" / name, settings.audio)
         report["models"].append(entry)
@@ -234,7 +284,7 @@ def model_names(models: Sequence[str | None]) -> list[str]:
 
 def write_samples(tunes: Sequence[Tune], folder: Path, audio: bool) -> list[dict[str, str | None]]:
     """Each tune as .abc and .mid (and .wav when it renders); paths relative to the report."""
-    from symbolic.midi_writer import write_midi
+    from symbolic.midi.writer import write_midi
 
     written: list[dict[str, str | None]] = []
     for number, tune in enumerate(tunes, 1):
@@ -245,7 +295,7 @@ def write_samples(tunes: Sequence[Tune], folder: Path, audio: bool) -> list[dict
         note = None
         if audio:
             try:
-                from symbolic.render import render_tune
+                from symbolic.audio.render import render_tune
 
                 render_tune(tune, stem.with_suffix(".wav"))
                 wav = _relative(stem.with_suffix(".wav"), folder)

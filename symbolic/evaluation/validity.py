@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from symbolic.abc_reader import read_tune
-from symbolic.abc_writer import write_abc
+from symbolic.abc.reader import read_tune
+from symbolic.abc.writer import write_abc
 from symbolic.errors import SymbolicError
 from symbolic.tune import Bar, MeterChange, Note, Tune
 

@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from symbolic.abc_fields import default_unit
-from symbolic.abc_reader import read_tune
+from symbolic.abc.fields import default_unit
+from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError
 from symbolic.generation.grammar import FormGrammar, GenerationError, TokenTable
 from symbolic.generation.novelty import Match, NoveltyIndex

@@ -258,7 +258,7 @@ def build_from_corpus(corpus: str | Path, split: str = "train", with_titles: boo
     """The index of a corpus folder's `split`, with titles read back from its ABC sources (the
     corpus keeps only a `path#X:n` name per tune; sources that are gone or unreadable just give
     no title)."""
-    from symbolic.corpus import iter_split, load_manifest, load_vocabulary
+    from symbolic.corpus.build import iter_split, load_manifest, load_vocabulary
 
     manifest = load_manifest(corpus)
     vocab = load_vocabulary(corpus)
@@ -278,7 +278,7 @@ def build_from_corpus(corpus: str | Path, split: str = "train", with_titles: boo
 
 def _source_titles(shard_names: Sequence[str]) -> dict[str, tuple[str, str]]:
     """shard name -> (first title, R: field) for the tunes of readable ABC source files."""
-    from symbolic.abc_reader import read_abc_file
+    from symbolic.abc.reader import read_abc_file
 
     wanted: dict[str, set[str]] = {}
     for name in shard_names:

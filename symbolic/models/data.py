@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symbolic.corpus import iter_split
+from symbolic.corpus.build import iter_split
 from symbolic.tokens import HEADER_TOKENS, Vocabulary
 
 START, END = 1, 2

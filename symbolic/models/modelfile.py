@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import zipfile
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from symbolic.tokens import Vocabulary
 
 FORMAT_VERSION = 1
 MODEL_JSON, VOCAB_JSON, WEIGHTS, NOVELTY = "model.json", "vocab.json", "weights.npz", "novelty.npz"
-BUNDLED = Path(__file__).resolve().parent.parent / "bundled"
+# The default model ships inside the package (a wheel installs it as plain files).
+BUNDLED = Path(str(resources.files("symbolic") / "bundled"))
 
 
 class ModelFileError(SymbolicError):

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from symbolic.atomic import write_text_atomically
-from symbolic.corpus import load_manifest, load_vocabulary
+from symbolic.corpus.build import load_manifest, load_vocabulary
 from symbolic.errors import SymbolicError
 from symbolic.models.config import ModelConfig
 from symbolic.models.data import bar_ids, lm_windows, load_split, padded_batches, seq2seq_examples

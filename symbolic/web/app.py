@@ -28,12 +28,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from symbolic.abc_writer import write_abc
+from symbolic.abc.writer import write_abc
 from symbolic.errors import AbcSyntaxError, SymbolicError
 from symbolic.generation.generate import FOLK_KEYS, check_request, generate
 from symbolic.generation.generate import Request as TuneRequest
 from symbolic.generation.sampler import SamplingSettings
-from symbolic.midi_writer import MidiOptions
+from symbolic.midi.writer import MidiOptions
 from symbolic.models.modelfile import ModelFile, load_model
 from symbolic.web import params
 from symbolic.web.jobs import Job, JobQueue, QueueFull
@@ -230,7 +230,7 @@ def _midi_options(instrument: str, tempo: int | None) -> MidiOptions:
 
 
 def _read_one(text: str) -> Any:
-    from symbolic.abc_reader import read_tune
+    from symbolic.abc.reader import read_tune
 
     return read_tune(text, source="abc")
 

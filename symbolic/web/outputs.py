@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symbolic.abc_writer import write_abc
+from symbolic.abc.writer import write_abc
 from symbolic.errors import SymbolicError
 from symbolic.tune import Tune
 from symbolic.web.store import OutputStore
@@ -26,7 +26,7 @@ ABCM2PS_TIMEOUT_S = 20
 WEB_SAMPLE_RATE = 22_050
 MAX_SVG_BYTES = 4 * 1024 * 1024
 _ABCM2PS_HINT = "apt-get install abcm2ps (or run scripts/system_deps.sh)"
-# FluidSynth's synthesizer is shared per process and not thread-safe (see symbolic.render).
+# FluidSynth's synthesizer is shared per process and not thread-safe (see symbolic.audio.render).
 _AUDIO_LOCK = threading.Lock()
 
 
@@ -43,8 +43,8 @@ class OutputSettings:
 def tune_outputs(tune: Tune, abc_text: str, settings: OutputSettings, store: OutputStore,
                  stem: str) -> dict[str, Any]:
     """Score, MIDI and audio of `tune`, stored; returns what the page shows (the ids only)."""
-    from symbolic.midi_writer import MidiOptions, write_midi
-    from symbolic.render import RenderOptions, render_tune
+    from symbolic.audio.render import RenderOptions, render_tune
+    from symbolic.midi.writer import MidiOptions, write_midi
 
     midi_options = MidiOptions(instrument=settings.instrument, tempo_qpm=settings.tempo)
     svg = score_svg(tune)

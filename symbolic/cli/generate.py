@@ -62,12 +62,12 @@ def _formats(text: str) -> list[str]:
 def _generate(args: argparse.Namespace) -> int:
     import time
 
-    from symbolic.abc_writer import write_abc_tunebook
+    from symbolic.abc.writer import write_abc_tunebook
     from symbolic.atomic import write_text_atomically
     from symbolic.generation.generate import Request, generate, novelty_note
     from symbolic.generation.grammar import GenerationError
     from symbolic.generation.sampler import SamplingSettings
-    from symbolic.midi_writer import MidiOptions
+    from symbolic.midi.writer import MidiOptions
 
     formats = _formats(args.formats)
     to_stdout = args.out == "-"
@@ -94,7 +94,7 @@ def _generate(args: argparse.Namespace) -> int:
     if "abc" in formats:
         written.append(write_text_atomically(out / f"{args.stem}.abc", book))
     if "mid" in formats:
-        from symbolic.midi_writer import write_midi
+        from symbolic.midi.writer import write_midi
 
         written += [write_midi(t, out / f"{args.stem}-{t.reference}.mid", midi_options) for t in tunes]
     print(book, end="")
@@ -103,7 +103,7 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         # Audio last: without FluidSynth (or a soundfont) the ABC and MIDI are already on disk.
         if "wav" in formats:
-            from symbolic.render import RenderOptions, render_tune
+            from symbolic.audio.render import RenderOptions, render_tune
 
             for tune in tunes:
                 written.append(render_tune(tune, out / f"{args.stem}-{tune.reference}.wav", RenderOptions(),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from symbolic.abc_fields import default_unit
+from symbolic.abc.fields import default_unit
 from symbolic.errors import MidiReadError
 from symbolic.tune import MODES, Bar, ChordSymbol, Key, Meter, Note, Tempo, Tune
 

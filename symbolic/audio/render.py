@@ -32,15 +32,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symbolic.atomic import write_atomically
+from symbolic.audio.soundfonts import SoundfontError, find_soundfont
 from symbolic.errors import SymbolicError
 from symbolic.instruments import Instrument, instrument, preset_for
-from symbolic.soundfonts import SoundfontError, find_soundfont
 
 if TYPE_CHECKING:
     import pretty_midi
     from pydub import AudioSegment
 
-    from symbolic.midi_writer import MidiOptions
+    from symbolic.midi.writer import MidiOptions
     from symbolic.tune import Tune
 
 FORMATS = {".wav": "wav", ".flac": "flac", ".ogg": "ogg", ".mp3": "mp3"}
@@ -62,7 +62,7 @@ class RenderError(SymbolicError):
 class RenderOptions:
     """How to render; every field has a default that gives a listenable WAV."""
 
-    soundfont: str | Path | None = None  # None: the search order of symbolic.soundfonts
+    soundfont: str | Path | None = None  # None: the search order of symbolic.audio.soundfonts
     instrument: str | None = None  # a folk instrument name (symbolic.instruments); None keeps the programs
     tempo_qpm: float | None = None  # quarter notes a minute; None keeps the tune's or file's tempo
     sample_rate: int = 44_100
@@ -97,7 +97,7 @@ def render_tune(tune: Tune, out_path: str | Path, options: RenderOptions | None 
     """Render one Tune to `out_path` (format from its suffix). Used by render, convert and generate.
     `midi_options` shapes the performance (accompaniment, swing...); `options.instrument` and
     `options.tempo_qpm`, when set, replace its instrument and tempo."""
-    from symbolic.midi_writer import MidiOptions, tune_to_midi
+    from symbolic.midi.writer import MidiOptions, tune_to_midi
 
     options = options or RenderOptions()
     _check_format(Path(out_path))
@@ -115,7 +115,7 @@ def render_tune(tune: Tune, out_path: str | Path, options: RenderOptions | None 
 def render_midi_file(midi_path: str | Path, out_path: str | Path, options: RenderOptions | None = None) -> Path:
     """Render a MIDI file with all its tracks. `options.instrument` replaces every pitched
     program; `options.tempo_qpm` rescales time so the first tempo becomes that tempo."""
-    from symbolic.midi_reader import load_midi  # the reader's size guard and typed errors
+    from symbolic.midi.reader import load_midi  # the reader's size guard and typed errors
 
     options = options or RenderOptions()
     _check_format(Path(out_path))

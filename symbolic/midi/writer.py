@@ -20,7 +20,7 @@ Choices a reader of the file may want to know:
   velocity by up to `humanize_velocity`, from a generator seeded by `seed` and the track, so
   adding a track does not change the others. No note starts before 0 or runs into the next
   note of its pitch. The drone is not humanised.
-- `instrument` names the melody's instrument from soundfonts/instruments.json. A drum name
+- `instrument` names the melody's instrument from symbolic/instruments.json. A drum name
   (bodhran) cannot play a melody: the melody stays on the fiddle and a bodhrán track is added
   (as `percussion=True` does).
 - Tempo: `tempo_qpm` if given, else the tune's `Q:`, else DEFAULT_QPM quarter notes a minute.
@@ -46,7 +46,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from symbolic.accompaniment import (
+from symbolic.atomic import write_atomically
+from symbolic.errors import MidiWriteError
+from symbolic.instruments import Instrument, instrument
+from symbolic.performance.accompaniment import (
     Hit,
     Performance,
     PerformedBar,
@@ -57,10 +60,7 @@ from symbolic.accompaniment import (
     metric_level,
     nominal_length,
 )
-from symbolic.atomic import write_atomically
-from symbolic.errors import MidiWriteError
-from symbolic.form import PerformanceEvent, merge_ties_with_sources, unfold_events_with_sources
-from symbolic.instruments import Instrument, instrument
+from symbolic.performance.unfold import PerformanceEvent, merge_ties_with_sources, unfold_events_with_sources
 from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tune
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from symbolic.abc_fields import default_unit, parse_key, parse_meter, parse_tempo, parse_unit
+from symbolic.abc.fields import default_unit, parse_key, parse_meter, parse_tempo, parse_unit
 from symbolic.errors import AbcSyntaxError, TuneValueError
 from symbolic.tune import (
     LETTER_SEMITONES,

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.atomic import write_atomically, write_text_atomically
+from symbolic.corpus.sources import MIDI_SUFFIXES, expand_source
 from symbolic.errors import SymbolicError
-from symbolic.sources import MIDI_SUFFIXES, expand_source
 from symbolic.tokens import COMMON_TONIC, HEADER_TOKENS, Vocabulary, normalize, tune_to_tokens
 from symbolic.tune import Tune
 
@@ -73,12 +73,12 @@ def _read_file(task: tuple[str, str]) -> _FileResult:
     result = _FileResult(source, path)
     try:
         if Path(path).suffix.lower() in MIDI_SUFFIXES:
-            from symbolic.midi_reader import read_midi_file
+            from symbolic.midi.reader import read_midi_file
 
             tunes = [read_midi_file(path)]
             errors: list = []  # type: ignore[type-arg]
         else:
-            from symbolic.abc_reader import read_abc_file
+            from symbolic.abc.reader import read_abc_file
 
             book = read_abc_file(path)
             tunes, errors = book.tunes, book.errors
@@ -99,7 +99,7 @@ def melody_key(tune: Tune) -> str:
     """What makes two tunes duplicates: the same melody as played (repeats unfolded, ties
     merged) after key normalisation, so a tune in another key or octave, written with or without
     repeat signs, or read from MIDI, is the same tune."""
-    from symbolic.form import merge_ties, unfold
+    from symbolic.performance.unfold import merge_ties, unfold
 
     played = merge_ties(unfold(normalize(tune)))
     melody = ";".join(f"{n.pitch}/{n.duration}" for n in played)

@@ -102,8 +102,8 @@ def _say(message: str) -> None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from symbolic.render import RenderOptions, render_midi_file, render_tune
-    from symbolic.sources import ABC_SUFFIXES, MIDI_SUFFIXES, SourceError
+    from symbolic.audio.render import RenderOptions, render_midi_file, render_tune
+    from symbolic.corpus.sources import ABC_SUFFIXES, MIDI_SUFFIXES, SourceError
 
     options = RenderOptions(soundfont=args.soundfont, instrument=args.instrument, tempo_qpm=args.tempo,
                             sample_rate=args.sample_rate, channels=1 if args.mono else 2,
@@ -133,17 +133,17 @@ def _render(args: argparse.Namespace) -> int:
 def _is_fatal(error: SymbolicError) -> bool:
     """Errors that would fail every tune the same way (no FluidSynth, bad soundfont or
     instrument, no ffmpeg, bad options) stop at once instead of repeating per tune."""
+    from symbolic.audio.render import RenderError
+    from symbolic.audio.soundfonts import SoundfontError
     from symbolic.instruments import UnknownInstrumentError
-    from symbolic.render import RenderError
-    from symbolic.soundfonts import SoundfontError
 
     return isinstance(error, RenderError | SoundfontError | UnknownInstrumentError)
 
 
 def _abc_targets(source: Path, out: Path, wanted: int | None) -> list[tuple[Any, Path]]:
     """(tune, output path) for each tune to render: one tune -> `out`; a tunebook -> `<stem>-<X>`."""
-    from symbolic.abc_reader import read_abc_file
-    from symbolic.sources import SourceError
+    from symbolic.abc.reader import read_abc_file
+    from symbolic.corpus.sources import SourceError
 
     book = read_abc_file(source)
     for error in book.errors:
@@ -171,8 +171,8 @@ def _abc_targets(source: Path, out: Path, wanted: int | None) -> list[tuple[Any,
 
 
 def _soundfonts(args: argparse.Namespace) -> int:
+    from symbolic.audio.soundfonts import ENV_VAR, SoundfontError, find_soundfont, list_soundfonts
     from symbolic.instruments import instrument, known_instruments, preset_for
-    from symbolic.soundfonts import ENV_VAR, SoundfontError, find_soundfont, list_soundfonts
 
     try:
         chosen: Path | None = find_soundfont(args.soundfont)
@@ -198,7 +198,7 @@ def _soundfonts(args: argparse.Namespace) -> int:
 
 
 def _slice(args: argparse.Namespace) -> int:
-    from symbolic.slicing import split_every, split_on_silence
+    from symbolic.audio.slicing import split_every, split_on_silence
 
     if args.on_silence:
         pieces = split_on_silence(args.input, args.out, min_silence_ms=args.min_silence,

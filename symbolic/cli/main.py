@@ -16,7 +16,7 @@ from symbolic.errors import SymbolicError
 from symbolic.tune import Tempo, Tune
 
 if TYPE_CHECKING:
-    from symbolic.midi_writer import MidiOptions
+    from symbolic.midi.writer import MidiOptions
 
 EXIT_NOTHING_DONE = 1
 EXIT_USAGE = 2
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Velocities follow the meter: strongest on the first beat, lighter off the beat.")
     daw.add_argument("--instrument", metavar="NAME",
                      help="melody instrument: fiddle (default), flute, whistle, accordion, concertina, piano, harp, "
-                          "guitar... (see soundfonts/instruments.json); 'bodhran' keeps the fiddle melody and adds "
+                          "guitar... (see symbolic/instruments.json); 'bodhran' keeps the fiddle melody and adds "
                           "a bodhran track")
     daw.add_argument("--accompaniment", action="store_true",
                      help="add a bass-and-chords track: the tune's chord symbols, else chords chosen from the melody "
@@ -109,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("folder", metavar="DIR")
     stats.add_argument("--plot", action="store_true", help="also write PNG histograms into DIR")
     stats.set_defaults(handler=_corpus_stats)
-    from symbolic import cli_audio, cli_generate, cli_models, cli_web
+    from symbolic.cli import audio as cli_audio
+    from symbolic.cli import generate as cli_generate
+    from symbolic.cli import models as cli_models
+    from symbolic.cli import web as cli_web
 
     cli_generate.register(commands)
     cli_models.register(commands)
@@ -164,7 +167,7 @@ _MIDI_ONLY = ("instrument", "accompaniment", "accompaniment_instrument", "drone"
 def _midi_options(args: argparse.Namespace) -> MidiOptions | None:
     """The MIDI settings of `convert`, checked (MidiWriteError, UnknownInstrumentError), or
     None for ABC output, which refuses them rather than ignore them."""
-    from symbolic.midi_writer import HUMANIZE_VELOCITY, MidiOptions
+    from symbolic.midi.writer import HUMANIZE_VELOCITY, MidiOptions
 
     given = [name for name in _MIDI_ONLY if getattr(args, name) not in (None, False)]
     if args.to == "abc":
@@ -184,9 +187,9 @@ def _midi_options(args: argparse.Namespace) -> MidiOptions | None:
 def _convert(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from symbolic.abc_writer import write_abc
+    from symbolic.abc.writer import write_abc
     from symbolic.atomic import write_text_atomically
-    from symbolic.sources import SourceError, expand_source
+    from symbolic.corpus.sources import SourceError, expand_source
 
     files: list[Path] = []
     for source in args.inputs:
@@ -214,11 +217,11 @@ def _convert(args: argparse.Namespace) -> int:
                     if args.to == "abc":
                         write_text_atomically(target, write_abc(tune, args.bars_per_line))
                     elif args.to == "mid":
-                        from symbolic.midi_writer import write_midi
+                        from symbolic.midi.writer import write_midi
 
                         write_midi(tune, target, midi_options)
                     else:
-                        from symbolic.render import render_tune
+                        from symbolic.audio.render import render_tune
 
                         render_tune(tune, target, midi_options=midi_options)
             except SymbolicError as error:
@@ -232,7 +235,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _corpus_build(args: argparse.Namespace) -> int:
-    from symbolic.corpus import BuildSettings, build_corpus, default_jobs
+    from symbolic.corpus.build import BuildSettings, build_corpus, default_jobs
 
     settings = BuildSettings(seed=args.seed, valid_fraction=args.valid, test_fraction=args.test,
                              jobs=args.jobs or default_jobs())
@@ -252,7 +255,7 @@ def _corpus_build(args: argparse.Namespace) -> int:
 def _corpus_stats(args: argparse.Namespace) -> int:
     import statistics
 
-    from symbolic.corpus import corpus_stats, plot_stats
+    from symbolic.corpus.build import corpus_stats, plot_stats
 
     stats = corpus_stats(args.folder)
     for split, figures in stats["splits"].items():
@@ -271,9 +274,9 @@ def _corpus_stats(args: argparse.Namespace) -> int:
 def _read_tunes(path: Path, args: argparse.Namespace) -> tuple[list[Tune], list[SymbolicError]]:
     """The tunes of an ABC or MIDI file and an error per tune that could not be read (a MIDI
     file is one tune)."""
-    from symbolic.abc_reader import read_abc_file
-    from symbolic.midi_reader import read_midi
-    from symbolic.sources import ABC_SUFFIXES
+    from symbolic.abc.reader import read_abc_file
+    from symbolic.corpus.sources import ABC_SUFFIXES
+    from symbolic.midi.reader import read_midi
 
     if path.suffix.lower() in ABC_SUFFIXES:
         book = read_abc_file(path)

@@ -1,0 +1,76 @@
+"""Musicality of generated tunes beside real tunes of the same type: cadence, mode, register,
+rhythm, form and the classifier two-sample test (the figures of `symbolic evaluate --report`'s
+Musicality section, without the rest of the report), to measure a change before and after.
+
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
+        [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--json OUT]
+
+CORPUS is a corpus folder (`symbolic corpus build music21:folk --out /tmp/corpus-folk`); without
+--model the bundled model is measured. Samples take the type, meter and mode of random real tunes
+of the split (as `symbolic evaluate` draws them), so both sides have the same mix; --types keeps
+only real tunes (and so samples) of those types. Needs scikit-learn for the classifier figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from symbolic.evaluation.classifier import real_baseline, two_sample_test  # noqa: E402
+from symbolic.evaluation.musicality import musicality_figures  # noqa: E402
+from symbolic.evaluation.report import musicality_markdown  # noqa: E402
+from symbolic.evaluation.run import RealSet, load_real, load_written, model_names, sample  # noqa: E402
+from symbolic.models.modelfile import load_model  # noqa: E402
+
+
+def only_types(real: RealSet, types: set[str]) -> RealSet:
+    keep = [i for i, header in enumerate(real.headers) if header[0] in types]
+    return RealSet([real.tunes[i] for i in keep], [real.names[i] for i in keep], [real.headers[i] for i in keep])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus")
+    parser.add_argument("--model", action="append", help="a model folder (repeat for several; default: bundled)")
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--types", help="comma-separated tune types to keep (default: all)")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    real = load_real(args.corpus, args.split)
+    if args.types:
+        real = only_types(real, {t.strip() for t in args.types.split(",")})
+    if not real.tunes:
+        sys.exit(f"{args.corpus}: no {args.split} tunes of the types asked for")
+    written, not_found = load_written(real)
+    report = {"split": args.split, "real": {"musicality": {
+        **musicality_figures(real.tunes, written), "written_not_found": not_found,
+        "classifier_baseline": real_baseline(real.tunes, args.seed)}}, "models": []}
+    rng = np.random.default_rng(args.seed)
+    headers = [real.headers[i] for i in rng.integers(len(real.headers), size=args.samples)]
+    paths = args.model or [None]
+    for name, path in zip(model_names(paths), paths, strict=True):
+        tunes, fallbacks = sample(load_model(path), headers, args.seed)
+        report["models"].append({"name": name, "header_fallbacks": fallbacks, "musicality": {
+            **musicality_figures(tunes, tunes), "classifier": two_sample_test(tunes, real.tunes, args.seed)}})
+    print(f"{len(real.tunes)} real {args.split} tunes of {args.corpus}"
+          + (f" (types {args.types})" if args.types else "") + f", {args.samples} samples a model, seed {args.seed}; "
+          + ", ".join(f"{m['name']}: {m['header_fallbacks']} header fallbacks" for m in report["models"]) + "\n")
+    print("\n".join(musicality_markdown(report)))
+    print(f"measured in {time.perf_counter() - started:.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""ABC notation in and out: header fields, the tunebook reader, the writer."""

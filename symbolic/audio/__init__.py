@@ -1,0 +1,1 @@
+"""Audio: FluidSynth rendering, soundfont search, and slicing WAVs into pieces."""

@@ -1,0 +1,5 @@
+"""The `symbolic` command line; `main` is its entry point."""
+
+from symbolic.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Corpora: where tunes come from, and building deduplicated, split, tokenised shards."""

@@ -15,7 +15,7 @@ $(BIN)/python:
 
 # Reinstall when the package's dependencies change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,train,web]'
+	$(BIN)/pip install --quiet -e '.[dev,train,web,eval]'
 	touch $@
 
 install: system-deps $(VENV)/.installed

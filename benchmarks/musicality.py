@@ -3,7 +3,8 @@ rhythm, form and the classifier two-sample test (the figures of `symbolic evalua
 Musicality section, without the rest of the report), to measure a change before and after.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
-        [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--json OUT]
+        [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--balance-modes]
+        [--json OUT]
 
 CORPUS is a corpus folder (`symbolic corpus build music21:folk --out /tmp/corpus-folk`); without
 --model the bundled model is measured. Samples take the type, meter and mode of random real tunes
@@ -35,6 +36,20 @@ def only_types(real: RealSet, types: set[str]) -> RealSet:
     return RealSet([real.tunes[i] for i in keep], [real.names[i] for i in keep], [real.headers[i] for i in keep])
 
 
+def draw_headers(real: RealSet, samples: int, rng: np.random.Generator, balance_modes: bool) -> list:  # type: ignore[type-arg]
+    """(type, meter, mode) of random real tunes, as `symbolic evaluate` draws them; or, balanced,
+    an equal share of the samples for each mode, from the real tunes of that mode."""
+    if not balance_modes:
+        return [real.headers[i] for i in rng.integers(len(real.headers), size=samples)]
+    modes = sorted({h[2] for h in real.headers})
+    headers = []
+    for number, mode in enumerate(modes):
+        pool = [h for h in real.headers if h[2] == mode]
+        share = samples // len(modes) + (number < samples % len(modes))
+        headers += [pool[i] for i in rng.integers(len(pool), size=share)]
+    return headers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus")
@@ -43,6 +58,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", default="test")
     parser.add_argument("--types", help="comma-separated tune types to keep (default: all)")
+    parser.add_argument("--balance-modes", action="store_true",
+                        help="as many samples of each mode the real tunes have (their headers drawn from tunes "
+                             "of that mode), so rare modes get enough samples to measure mode adherence; the other "
+                             "figures then compare another mix of modes than the real tunes'")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
 
@@ -57,7 +76,7 @@ def main() -> None:
         **musicality_figures(real.tunes, written), "written_not_found": not_found,
         "classifier_baseline": real_baseline(real.tunes, args.seed)}}, "models": []}
     rng = np.random.default_rng(args.seed)
-    headers = [real.headers[i] for i in rng.integers(len(real.headers), size=args.samples)]
+    headers = draw_headers(real, args.samples, rng, args.balance_modes)
     paths = args.model or [None]
     for name, path in zip(model_names(paths), paths, strict=True):
         tunes, fallbacks = sample(load_model(path), headers, args.seed)

@@ -7,8 +7,11 @@
    the command line loads the soundfont on every run.
 2. Our NumPy silence splitter against pydub's split_on_silence on the same file and
    parameters: the same pieces, and the ratio of times.
+3. Peak memory (the process's peak RSS, each render in a fresh process) against the length of
+   the audio: our block-by-block render and finish beside the whole-in-memory one it replaced
+   (the whole performance as one float array, then pydub), 44.1 kHz stereo, default soundfont.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/render.py [--repeat N] [--minutes M]
+    PYTHONPATH=. .venv/bin/python benchmarks/render.py [--repeat N] [--minutes M] [--lengths 1,10,45]
 
 Needs the Debian `fluidsynth` package for the command line (apt-get install fluidsynth).
 """
@@ -16,6 +19,7 @@ Needs the Debian `fluidsynth` package for the command line (apt-get install flui
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,11 +32,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symbolic.abc.reader import read_abc_file  # noqa: E402
-from symbolic.audio.render import RenderOptions, _synth, render_midi  # noqa: E402
+from symbolic.abc.reader import read_abc_file, read_tune  # noqa: E402
+from symbolic.audio.render import RenderOptions, _synth, render_midi, render_tune, synthesize  # noqa: E402
 from symbolic.audio.slicing import Audio, split_ranges  # noqa: E402
-from symbolic.audio.soundfonts import SYSTEM_SOUNDFONTS, pretty_midi_soundfont  # noqa: E402
+from symbolic.audio.soundfonts import SYSTEM_SOUNDFONTS, find_soundfont, pretty_midi_soundfont  # noqa: E402
 from symbolic.midi.writer import tune_to_midi  # noqa: E402
+from symbolic.tune import Tune  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "corpora" / "fixtures" / "demo.abc"
 
@@ -100,14 +105,79 @@ def slicing_speed(minutes: float, repeat: int) -> None:
               f"ratio {pydub_time / ours_time:5.0f}x, {len(ours)} pieces, same pieces: {ours == theirs}")
 
 
+def long_tune(minutes: float) -> Tune:
+    """A tune of whole notes at 20 quarter notes a minute (12 s a note) lasting about `minutes`."""
+    notes = max(1, round(minutes * 60 / 12))
+    return read_tune("X:1\nT:Long\nL:1/1\nQ:1/4=20\nK:C\n" + " ".join("CDEFGAB"[i % 7] for i in range(notes)) + "|\n")
+
+
+def whole_in_memory(tune: Tune, out: Path) -> None:
+    """The render this project did before issue 16: one float array, then pydub on all of it."""
+    from pydub import AudioSegment
+    from pydub.silence import detect_leading_silence
+
+    options = RenderOptions()
+    midi = tune_to_midi(tune)
+    samples = synthesize(midi, find_soundfont(None), options)
+    mix = samples * (10 ** (options.normalize_dbfs / 20) / float(np.max(np.abs(samples))))
+    pcm = np.clip(np.round(mix * 32767), -32768, 32767).astype("<i2")
+    segment = AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=options.sample_rate, channels=2)
+    segment = segment[detect_leading_silence(segment, -60.0, chunk_size=1):]
+    segment = segment.fade_in(options.fade_in_ms).fade_out(options.fade_out_ms)
+    segment.export(str(out), format="wav")
+
+
+def memory_child(how: str, minutes: float) -> None:
+    """Run in a fresh process: one render, then print its seconds and peak RSS (MB)."""
+    tune = long_tune(minutes)
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        if how == "blocks":
+            render_tune(tune, Path(folder) / "out.wav")
+        else:
+            whole_in_memory(tune, Path(folder) / "out.wav")
+        seconds = time.perf_counter() - start
+    print(f"{seconds:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+
+
+def render_memory(lengths: list[float], whole_up_to: float) -> None:
+    print(f"\npeak RSS against audio length (44.1 kHz stereo, {find_soundfont(None).name}, one process a render)")
+    print(f"{'audio':>8} {'blocks: s':>10} {'peak RSS':>9} {'whole in memory: s':>19} {'peak RSS':>9}")
+    for minutes in lengths:
+        row = [f"{minutes:>6g} m"]
+        for how in ("blocks", "whole"):
+            if how == "whole" and minutes > whole_up_to:
+                row.append(f"{'(skipped: --whole-up-to)':>29}")
+                continue
+            done = subprocess.run([sys.executable, __file__, "--memory-child", how, str(minutes)],
+                                  capture_output=True, text=True, check=True).stdout.split()
+            width = 10 if how == "blocks" else 19
+            row.append(f"{float(done[0]):>{width}.1f} {done[1]:>6} MB")
+        print(" ".join(row))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the slicing test file (minutes)")
+    parser.add_argument("--lengths", default="1,10,45", help="audio lengths for the memory test (minutes)")
+    parser.add_argument("--whole-up-to", type=float, default=45.0,
+                        help="longest audio rendered the old, whole-in-memory way (minutes)")
+    parser.add_argument("--only", choices=["speed", "slicing", "memory"], help="run one part")
+    parser.add_argument("--memory-child", nargs=2, metavar=("HOW", "MINUTES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        render_speed(args.repeat, Path(folder))
-    slicing_speed(args.minutes, args.repeat)
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # pydub without ffmpeg
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    if args.memory_child:
+        memory_child(args.memory_child[0], float(args.memory_child[1]))
+        return
+    if args.only in (None, "speed"):
+        with tempfile.TemporaryDirectory() as folder:
+            render_speed(args.repeat, Path(folder))
+    if args.only in (None, "slicing"):
+        slicing_speed(args.minutes, args.repeat)
+    if args.only in (None, "memory"):
+        render_memory([float(x) for x in args.lengths.split(",")], args.whole_up_to)
 
 
 if __name__ == "__main__":

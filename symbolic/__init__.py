@@ -4,7 +4,7 @@ The core type is `Tune`; readers produce it, writers consume it. Heavy backends 
 FluidSynth) are imported only by the modules that need them.
 """
 
-from symbolic.abc.reader import TunebookResult, read_abc, read_abc_file, read_tune
+from symbolic.abc.reader import TunebookResult, iter_abc, read_abc, read_abc_file, read_tune
 from symbolic.abc.writer import write_abc, write_abc_tunebook
 from symbolic.errors import AbcSyntaxError, MidiReadError, SymbolicError
 from symbolic.transpose import transpose, transpose_to
@@ -12,7 +12,7 @@ from symbolic.tune import Bar, ChordSymbol, Key, KeyChange, Meter, MeterChange, 
 
 __all__ = [
     "AbcSyntaxError", "Bar", "ChordSymbol", "Key", "KeyChange", "Meter", "MeterChange", "MidiReadError", "Note",
-    "PartMark", "SymbolicError", "Tempo", "Tune", "TunebookResult", "read_abc", "read_abc_file", "read_tune",
+    "PartMark", "SymbolicError", "Tempo", "Tune", "TunebookResult", "iter_abc", "read_abc", "read_abc_file", "read_tune",
     "transpose", "transpose_to", "write_abc", "write_abc_tunebook",
 ]
 __version__ = "0.1.0"

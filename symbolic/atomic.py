@@ -1,30 +1,57 @@
-"""Atomic file writes: a crash never leaves a half file where a good one was."""
+"""Atomic file writes: a crash never leaves a half file where a good one was.
+
+The temporary file is created with mode 0666 through os.open, so the kernel applies the process
+umask as a plain open() would; the umask is never read by flipping it (os.umask(0) changes it for
+every thread of the process for a moment, and files other threads create meanwhile come out
+world-writable). Replacing an existing file keeps its permission bits (a read-only 0444 output
+stays 0444). An OSError names the target, never the temporary file.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _create_temp(path: Path) -> str:
+    """A new empty file beside `path`, created with the mode (umask applied) a plain open() gives."""
+    for _ in range(100):
+        temp = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.part")
+        try:
+            os.close(os.open(temp, _CREATE, 0o666))
+        except FileExistsError:
+            continue
+        return temp
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def write_atomically(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call `write(temp_path)` to fill a temporary file beside `path`, then rename it into place.
     The temporary file is removed if `write` fails."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
+    temp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = _create_temp(path)
         write(temp)
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = None
+        if mode is not None:  # keep what the user set on the file being replaced
+            os.chmod(temp, mode)
         os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
+    except BaseException as error:
+        if temp is not None and os.path.exists(temp):
             os.unlink(temp)
+        if isinstance(error, OSError) and error.filename in (None, temp):
+            # Name the file the user asked for: a full disk reports no file, a rename the temp one.
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from error
         raise
     return path
 

@@ -12,6 +12,13 @@ Token forms (durations are in quarter notes, so `L:` does not change them):
     d:<quarters>    tie                                                  ... its duration, a tie
     bar:<| || |] [| |: :| ::>  ending:<1 or 1,2>                        bar lines, endings
     key:<tonic>:<mode>  meter:<n/d>                                      inline key or meter change
+    left:<n>                                                             bars left in the part
+
+`left:<n>` (with `TokenizerSettings.bar_countdown`) opens every bar: how many bars the part has
+still to go, this one included (`left:1` is the part's last bar, where a cadence belongs), capped
+at `COUNTDOWN_CAP`. A part ends at any bar line but `|`. It is derived from the bars, so it is a
+control token: the model reads it (and learns where the form is going), generation forces it, and
+`tokens_to_tune` drops it.
 
 `Vocabulary` gives each token an id: 0 `<pad>`, 1 `<start>`, 2 `<end>`, then every other token
 in sorted (code point) order, so the same token set always gets the same ids.
@@ -36,6 +43,8 @@ SPECIAL_TOKENS = (PAD, START, END)
 HEADER_TOKENS = 4  # type, meter, unit, mode
 COMMON_TONIC = "C"
 CENTRE_PITCH = 71  # B4: the middle of a fiddle or whistle tune's usual range
+COUNTDOWN = "left:"
+COUNTDOWN_CAP = 16  # `left:16` stands for 16 bars or more
 # Tune types a model can be asked for; R: fields are matched against these names.
 TUNE_TYPES = ("barndance", "fling", "hornpipe", "jig", "march", "mazurka", "polka", "reel", "schottische",
               "set dance", "slide", "slip jig", "strathspey", "waltz", "air", "song")
@@ -44,6 +53,49 @@ _TYPE_WORDS = re.compile(r"[a-z]+(?: [a-z]+)?")
 
 class TokenError(SymbolicError):
     """Tokens that do not make a tune, or a token the vocabulary does not have."""
+
+
+@dataclass(frozen=True)
+class TokenizerSettings:
+    """How tunes became tokens: written into a corpus's manifest and every model trained on it,
+    so a model is only ever fed (and scored on) tokens made the same way."""
+
+    common_tonic: str = COMMON_TONIC
+    header_tokens: int = HEADER_TOKENS
+    duration_unit: str = "quarter"
+    bar_countdown: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> TokenizerSettings:  # type: ignore[type-arg]
+        """Settings as saved; corpora and models made before the countdown existed have none."""
+        data = dict(data or {})
+        data.setdefault("bar_countdown", False)
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TokenError(f"unknown tokenizer settings {sorted(unknown)}; made by a newer symbolic?")
+        settings = cls(**data)
+        if (settings.common_tonic, settings.header_tokens, settings.duration_unit) != (COMMON_TONIC, HEADER_TOKENS, "quarter"):
+            raise TokenError(f"tokenizer settings {data} are not ones this symbolic makes")
+        return settings
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+PLAIN = TokenizerSettings(bar_countdown=False)
+
+
+def countdown_token(bars_left: int) -> str:
+    return f"{COUNTDOWN}{min(bars_left, COUNTDOWN_CAP)}"
+
+
+def is_control(token: str) -> bool:
+    """A token derived from the others (the bar countdown): read by a model, never scored."""
+    return token.startswith(COUNTDOWN)
+
+
+def without_controls(tokens: Iterable[str]) -> list[str]:
+    return [t for t in tokens if not t.startswith(COUNTDOWN)]
 
 
 def tune_type(rhythm: str) -> str:
@@ -87,13 +139,18 @@ def _fraction_text(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
-def tune_to_tokens(tune: Tune) -> list[str]:
+def tune_to_tokens(tune: Tune, settings: TokenizerSettings = PLAIN) -> list[str]:
     """The normalised tune's tokens, without <start>/<end>."""
     norm = normalize(tune)
     tokens = [f"type:{norm.rhythm}", f"meter:{norm.meter.text}", f"unit:{_fraction_text(norm.unit)}",
               f"mode:{norm.key.mode}"]
+    countdown = iter(bars_left(norm) if settings.bar_countdown else ())
+    bar_open = True  # a bar has begun that has had no note yet
     for element in norm.body:
         if type(element) is Note:
+            if bar_open and settings.bar_countdown:
+                tokens.append(countdown_token(next(countdown, 1)))
+            bar_open = False
             tokens.append("rest" if element.is_rest else f"p:{element.pitches[-1]}")
             tokens.append(f"d:{_fraction_text(element.duration)}")
             if element.tie:
@@ -102,6 +159,7 @@ def tune_to_tokens(tune: Tune) -> list[str]:
             tokens.append(f"bar:{element.kind}")
             if element.ending:
                 tokens.append("ending:" + ",".join(str(n) for n in element.ending))
+            bar_open = True
         elif type(element) is KeyChange:
             tokens.append(f"key:{element.key.tonic}:{element.key.mode}")
         elif type(element) is MeterChange:
@@ -109,9 +167,41 @@ def tune_to_tokens(tune: Tune) -> list[str]:
     return tokens
 
 
+def bars_left(tune: Tune) -> list[int]:
+    """For each bar that holds a note, in order: the bars its part has still to go, this one
+    included. A part ends at any bar line but `|`; a pickup (a short first bar of a part) gets
+    the count of the full bar after it, so the countdown follows the part's full bars."""
+    bars: list[tuple[Fraction, bool]] = []  # (length, ends a part) of each bar with notes
+    length, has_notes = Fraction(0), False
+    for element in tune.body:
+        if type(element) is Note:
+            length += element.duration
+            has_notes = True
+        elif type(element) is Bar:
+            if has_notes:
+                bars.append((length, element.kind != "|"))
+            elif element.kind != "|" and bars:
+                bars[-1] = (bars[-1][0], True)  # `|]` after `|`-less text, `:|` after an empty bar
+            length, has_notes = Fraction(0), False
+    if has_notes:
+        bars.append((length, True))
+    full = tune.meter.bar_length
+    counts: list[int] = []
+    part: list[Fraction] = []
+    for length, ends in bars:
+        part.append(length)
+        lone_pickup = not counts and len(part) == 1 and full is not None and length < full
+        if ends and not lone_pickup:  # `A|:d2e...`: the pickup opens the first part
+            pickup = full is not None and len(part) > 1 and part[0] < full
+            left = len(part) - (1 if pickup else 0)
+            counts += ([left] if pickup else []) + list(range(left, 0, -1))
+            part = []
+    return counts
+
+
 def tokens_to_tune(tokens: Sequence[str], reference: int = 1) -> Tune:
     """Rebuild the normalised Tune; raises TokenError for a sequence that is not a tune."""
-    body_tokens = [t for t in tokens if t not in SPECIAL_TOKENS]
+    body_tokens = [t for t in tokens if t not in SPECIAL_TOKENS and not t.startswith(COUNTDOWN)]
     if len(body_tokens) < HEADER_TOKENS:
         raise TokenError("too few tokens for a tune header")
     header = dict(t.split(":", 1) for t in body_tokens[:HEADER_TOKENS] if ":" in t)

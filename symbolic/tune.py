@@ -103,6 +103,23 @@ class Key:
         """Alteration in semitones of each letter under this key (the extras included)."""
         return _signature(self.fifths, self.extra)
 
+    @property
+    def scale(self) -> frozenset[int]:
+        """The seven pitch classes of the key's scale (its signature's letters), extras included."""
+        return frozenset((LETTER_SEMITONES[letter] + alter) % 12 for letter, alter in self.signature.items())
+
+    @property
+    def tonic_chord(self) -> frozenset[int]:
+        """Pitch classes of degrees 1, 3 and 5 of the mode, read off the signature (so extra
+        accidentals count): A dorian gives A C E, D mixolydian D F# A."""
+        first = "CDEFGAB".index(self.tonic[0])
+        signature = self.signature
+        found = {self.tonic_pitch_class}
+        for step in (2, 4):
+            letter = "CDEFGAB"[(first + step) % 7]
+            found.add((LETTER_SEMITONES[letter] + signature[letter]) % 12)
+        return frozenset(found)
+
     def __str__(self) -> str:
         mode = {"major": "", "minor": "m"}.get(self.mode, self.mode[:3])
         extras = "".join(

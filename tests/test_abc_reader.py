@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from fractions import Fraction as F
+from pathlib import Path
 
 import pytest
 
-from symbolic.abc.reader import read_abc, read_tune
+from symbolic.abc.reader import (
+    LENGTH_CACHE_SIZE,
+    iter_abc_file,
+    iter_abc_lines,
+    note_length,
+    read_abc,
+    read_abc_file,
+    read_tune,
+)
 from symbolic.errors import AbcSyntaxError
 from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tempo
 
@@ -267,3 +276,111 @@ def test_part_names_with_brackets_or_percent_round_trip(body: str) -> None:
 
     t = tune(body)
     assert read_tune(write_abc(t)) == t
+
+
+# ----- Real tunebooks' slips, as CRÉ (corpora/cre) has them -----
+
+CRE_ABC = Path(__file__).resolve().parent.parent / "corpora" / "cre" / "abc" / "CRE_vol1-4.abc"
+
+
+def test_note_running_onto_lines_without_a_field_prefix() -> None:
+    # CRÉ: an N: note runs on over lines with no field prefix; they continue the note (before,
+    # they were dropped), and a `+:` line continues a title (ABC 2.1).
+    t = read_tune("X:1\nT:Kitty\n+:Lyons\nN:The Gaelic title is a woman's name\n"
+                  "usually given, although \"Kitty Lyons\"\n(Goodman).\nM:C\nL:1/8\nK:D\nAFdA|\n")
+    assert t.titles == ("Kitty Lyons",)
+    assert ("N", "The Gaelic title is a woman's name usually given, although \"Kitty Lyons\" (Goodman).") in t.fields
+    assert t.meter == Meter("C") and len(t.notes) == 4
+
+
+def test_tunes_separated_by_percent_lines() -> None:
+    # CRÉ: `%%%` lines between tunes are comments, not tunes or errors.
+    book = "X:19\nT:One\nK:D\nAFdA|\n\n%%%\n\nX:18\nT:Two\nK:D\ndB|\n\n%%%\n\nX:20\nT:Three\nK:G\nG|\n"
+    result = read_abc(book)
+    assert [t.title for t in result.tunes] == ["One", "Two", "Three"] and not result.errors
+
+
+def test_double_encoded_titles_are_decoded() -> None:
+    # CRÉ: UTF-8 read as Latin-1 (or cp1252) and saved again, up to four times over.
+    def garble(text: str, times: int) -> str:
+        for _ in range(times):
+            text = text.encode("utf-8").decode("latin-1")
+        return text
+
+    for times in (1, 2, 4):
+        t = read_tune(f"X:1\nT:{garble('Seán Reid', times)}\nB:CRE2.165 ({garble('Samhradh in Éirinn', times)})\nK:D\nA|\n")
+        assert t.titles == ("Seán Reid",) and ("B", "CRE2.165 (Samhradh in Éirinn)") in t.fields
+    assert read_tune("X:1\nT:the 1930\u00e2\u20ac\u2122s\nK:D\nA|\n").title == "the 1930\u2019s"  # via cp1252
+    assert read_tune("X:1\nT:Éirinn, Mañana\nK:D\nA|\n").title == "Éirinn, Mañana"  # good text is kept
+    assert read_tune("X:1\nT:caf\u00e9\nK:C\nA\n").title == "caf\u00e9"
+
+
+def test_x_field_glued_to_the_end_of_a_music_line() -> None:
+    # CRÉ: `...d4|]X:197` then a blank line: the tune before it is read whole, and the empty X: is
+    # reported as what was skipped, with its line. A glued X: followed by a tune starts that tune.
+    result = read_abc("X:1\nT:a\nK:D\ndcdf edeg|]X:197\n\n%%%\n\nX:2\nT:b\nK:D\nA|\n", source="cre.abc")
+    assert [t.reference for t in result.tunes] == [1, 2] and len(result.tunes[0].notes) == 8
+    (error,) = result.errors
+    assert (error.line, error.reason) == (4, "X:197 starts no tune: no field or music follows it")
+    result = read_abc("X:1\nK:D\nAB|]X:5\nT:five\nK:G\nG|\n")
+    assert [(t.reference, t.title) for t in result.tunes] == [(1, ""), (5, "five")] and not result.errors
+
+
+def test_divider_line_and_annotation_between_note_and_length() -> None:
+    # CRÉ: a line of `=` between parts, and a bar number annotation written between a note and
+    # its length (`B"13"2A`): the note keeps its length; a chord name there is kept as a chord.
+    t = tune('AB|\n=\nP:part B\nB"13"2A c"G"2|')
+    assert melody(t) == [(69, F(1, 2)), (71, F(1, 2)), (71, F(1)), (69, F(1, 2)), (72, F(1))]
+    assert [c.name for c in t.chords] == ["G"]
+    assert tune('B"G"c').notes[1].pitch == 72 and [c.onset for c in tune('B"G"c').chords] == [F(1, 2)]
+
+
+def test_shipped_cre_tunebook_reads_every_tune() -> None:
+    # corpora/cre: 994 tunes. Before the repairs above, 989 read; now all do, and the three X:
+    # numbers glued to music lines are reported with their lines.
+    result = read_abc_file(CRE_ABC)
+    assert len(result.tunes) == 994
+    assert [(e.line, e.reason.split()[0]) for e in result.errors] == [(3844, "X:197"), (9611, "X:043"), (13731, "X:057")]
+    assert all(t.titles and t.notes for t in result.tunes)
+    garbled = [t for t in result.tunes if any("Ã" in x for x in t.titles + tuple(v for _, v in t.fields))]
+    assert len(garbled) <= 2  # two notes lost a byte of their encoding and cannot be decoded
+
+
+def test_tunebooks_are_read_one_tune_at_a_time() -> None:
+    # A tunebook streams: the first tune is yielded before the lines after the next X: are read.
+    read: list[int] = []
+
+    def lines():  # type: ignore[no-untyped-def]
+        for n in range(100_000):
+            read.append(n)
+            yield from (f"X:{n}", "K:C", "ABc|", "")
+
+    first = next(iter_abc_lines(lines()))
+    assert first.reference == 0 and len(read) <= 2
+
+
+def test_file_reading_streams_and_falls_back_to_latin1_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "book.abc"
+    path.write_bytes("X:1\nT:Se\u00e1n\nK:C\nA|\n\n".encode() + b"X:2\r\nT:Se\xe1n\r\nK:C\r\nB|\r\n")
+    assert [t.title for t in read_abc_file(path).tunes] == ["Seán", "Seán"]
+    assert [t.title for t in iter_abc_file(path)] == ["Seán", "Seán"]  # type: ignore[union-attr]
+
+
+def test_length_cache_is_bounded() -> None:
+    # The module-level note length cache is fed by any text (the web's render endpoint too).
+    note_length.cache_clear()
+    for n in range(1, LENGTH_CACHE_SIZE + 500):
+        note_length(8, f"{n % 500 + 1}/{n}")
+    assert note_length.cache_info().currsize <= LENGTH_CACHE_SIZE
+    assert note_length.cache_info().maxsize == LENGTH_CACHE_SIZE
+    assert note_length(8, "3/2") == F(3, 4)
+
+
+def test_public_names_importable_from_reader_and_package() -> None:
+    import symbolic
+    import symbolic.abc.reader as reader
+
+    for name in ("read_abc", "read_abc_file", "read_tune", "iter_abc", "TunebookResult"):
+        assert getattr(reader, name) is not None
+    for name in ("read_abc", "read_abc_file", "read_tune", "iter_abc", "TunebookResult"):
+        assert getattr(symbolic, name) is getattr(reader, name)

@@ -73,3 +73,42 @@ def test_convert_to_wav_renders_each_tune(tmp_path: Path) -> None:
     assert main(["convert", str(DEMO), "--to", "wav", "--out", str(tmp_path), "--accompaniment"]) == 0
     wav = tmp_path / "demo.wav"
     assert wav.read_bytes()[:4] == b"RIFF" and wav.stat().st_size > 100_000
+
+
+def test_convert_never_writes_over_an_input(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Issue 16: `convert mine.abc --to abc` with the default --out . rewrote mine.abc, dropping its comments.
+    mine = tmp_path / "mine.abc"
+    original = DEMO.read_text() + "% a comment only the original has\n"
+    mine.write_text(original)
+    monkeypatch.chdir(tmp_path)
+    assert main(["convert", "mine.abc", "--to", "abc"]) == 2
+    err = capsys.readouterr().err
+    assert "mine.abc is one of the inputs" in err and len(err.strip().splitlines()) == 1
+    assert mine.read_text() == original
+    # A tunebook's per-tune output may also name another input: book.abc's X:1 is book-1.abc.
+    (tmp_path / "book.abc").write_text(BOOK)
+    (tmp_path / "book-1.abc").write_text(original)
+    assert main(["convert", "book.abc", "book-1.abc", "--to", "abc", "--out", "."]) == 2
+    assert (tmp_path / "book-1.abc").read_text() == original
+
+
+def test_convert_says_why_an_empty_or_binary_file_gave_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "empty.abc").write_bytes(b"")
+    (tmp_path / "binary.abc").write_bytes(bytes(range(256)) * 4)
+    assert main(["convert", str(tmp_path / "empty.abc"), str(tmp_path / "binary.abc"), "--to", "abc",
+                 "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "empty.abc: empty file" in err and "binary.abc: a binary file, not ABC text" in err
+
+
+def test_a_full_disk_names_the_target(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main(["convert", str(DEMO), "--to", "abc", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"symbolic: error: {tmp_path / 'demo.abc'}: No space left on device"
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind

@@ -141,3 +141,97 @@ def test_midi_files_are_a_source_too(tmp_path: Path) -> None:
     # The two MIDI files hold melodies of a.abc in another key: found as duplicates.
     assert counts["duplicates"] == 2 and counts["kept"] == 5
     assert "broken.mid" in (tmp_path / "out" / "skipped.tsv").read_text()
+
+
+def test_build_refuses_a_folder_that_is_not_a_corpus(sources: list[str], tmp_path: Path) -> None:
+    # Issue 16: pointed at a model folder, a build deleted its weights.npz and novelty.npz.
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("weights.npz", "novelty.npz", "vocab.json", "mine.npz"):
+        (model / name).write_bytes(b"precious")
+    with pytest.raises(CorpusError, match="not a corpus folder"):
+        build_corpus(sources, model, progress=False)
+    assert sorted(p.name for p in model.iterdir()) == ["mine.npz", "novelty.npz", "vocab.json", "weights.npz"]
+    assert all(p.read_bytes() == b"precious" for p in model.iterdir())
+    assert main(["corpus", "build", *sources, "--out", str(model), "--jobs", "1"]) == 2
+
+
+def test_rebuild_deletes_only_what_the_old_manifest_lists(sources: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    build_corpus(sources, out, BuildSettings(shard_tunes=10), progress=False)
+    old_shards = {p.name for p in out.glob("*.npz")}
+    assert len(old_shards) > 3
+    (out / "notes.npz").write_bytes(b"the user's own")
+    (out / "README").write_text("mine")
+    manifest = build_corpus(sources, out, progress=False)  # fewer, larger shards this time
+    kept = {name for split in manifest["shards"].values() for name in split}
+    assert {p.name for p in out.glob("*.npz")} == kept | {"notes.npz"}
+    assert (out / "notes.npz").read_bytes() == b"the user's own" and (out / "README").read_text() == "mine"
+    assert not (out / ".build-pending.json").exists()
+
+
+def test_a_folder_left_by_an_interrupted_build_can_be_rebuilt(sources: list[str], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "corpus"
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr("symbolic.corpus.build._finalise_shards", crash)
+        with pytest.raises(KeyboardInterrupt):
+            build_corpus(sources, out, progress=False)
+    assert any(out.iterdir()) and not (out / MANIFEST).exists()
+    assert build_corpus(sources, out, progress=False)["counts"]["kept"] == 70
+
+
+def test_a_doctored_manifest_deletes_nothing_outside_the_folder(sources: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    build_corpus(sources, out, progress=False)
+    outside = tmp_path / "outside.npz"
+    outside.write_bytes(b"keep")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["shards"]["train"].append(str(outside))
+    manifest["shards"]["train"].append("../outside.npz")
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    build_corpus(sources, out, progress=False)
+    assert outside.read_bytes() == b"keep"
+
+
+def test_empty_and_binary_abc_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    write_book(folder, "good.abc", 3)
+    (folder / "empty.abc").write_bytes(b"")
+    (folder / "binary.abc").write_bytes(bytes(range(256)) * 8)
+    (folder / "prose.abc").write_text("just some words\n")
+    manifest = build_corpus([str(folder)], tmp_path / "out", progress=False)
+    assert manifest["counts"]["skipped"] == 3
+    rows = {Path(line.split("\t")[0]).name: line.split("\t")[2]
+            for line in (tmp_path / "out" / "skipped.tsv").read_text().splitlines()[1:]}
+    assert rows == {"empty.abc": "empty file", "binary.abc": "a binary file, not ABC text",
+                    "prose.abc": "no tune found (no X: or K: line)"}
+
+
+def test_jobs_are_capped_at_the_core_count(sources: list[str], tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+
+    class CountingPool:
+        def __init__(self, processes: int) -> None:
+            started.append(processes)
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def imap(self, function, tasks, chunksize=1):  # type: ignore[no-untyped-def]
+            return map(function, tasks)
+
+    monkeypatch.setattr("symbolic.corpus.build.Pool", CountingPool)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert main(["corpus", "build", *sources, "--out", str(tmp_path / "c"), "--jobs", "1000"]) == 0
+    assert started == [2]
+    assert "--jobs 1000 is more than the 2 cores here; using 2" in capsys.readouterr().err

@@ -12,7 +12,7 @@ import pytest
 
 from symbolic.abc.reader import read_tune
 from symbolic.cli.main import main
-from symbolic.corpus.build import BuildSettings, build_corpus, iter_split, load_vocabulary
+from symbolic.corpus.build import BuildSettings, build_corpus, iter_split, load_manifest, load_vocabulary
 from symbolic.evaluation import EvaluationError
 from symbolic.evaluation.metrics import (
     compare_distributions,
@@ -196,7 +196,8 @@ def random_model(vocab_folder: Path) -> ModelFile:
         weights[f"lstm_{i}/recurrent_kernel"] = rng.normal(0, 0.5, (16, 64))
         weights[f"lstm_{i}/bias"] = np.zeros(64)
     history = [{"epoch": 1, "train_loss": 3.0, "valid_loss": 2.5}, {"epoch": 2, "train_loss": 2.0, "valid_loss": 2.2}]
-    return ModelFile(config, vocab, weights, {"training": {"history": history}})
+    tokenizer = load_manifest(vocab_folder)["tokenizer"]  # the model reads tokens made as its corpus's were
+    return ModelFile(config, vocab, weights, {"training": {"history": history}, "data": {"tokenizer": tokenizer}})
 
 
 def test_cli_report_end_to_end(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

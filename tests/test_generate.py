@@ -20,7 +20,7 @@ from corpus import sample_folk_tunes
 from symbolic.abc.reader import read_abc, read_tune
 from symbolic.abc.writer import write_abc, write_abc_tunebook
 from symbolic.cli.main import main
-from symbolic.generation.generate import generate
+from symbolic.generation.generate import REGISTER_RANGE, generate
 from symbolic.generation.grammar import GenerationError
 from symbolic.generation.sampler import SamplingSettings, shape_distribution
 from symbolic.models.config import ModelConfig
@@ -71,7 +71,7 @@ def test_every_tune_is_valid(random_model: ModelFile, tune_type: str, meter: str
         assert bars_of(tune) == [bar_length] * (parts * bars)  # every bar full, no pickup
         kinds = [b.kind for b in tune.bars]
         assert kinds.count("|:") == parts and kinds.count(":|") == parts  # the parts asked for
-        assert all(55 - 6 <= p <= 88 + 6 for n in tune.notes for p in n.pitches)
+        assert all(REGISTER_RANGE[0] <= p <= REGISTER_RANGE[1] for n in tune.notes for p in n.pitches)
     if shutil.which("abc2midi"):
         book = tmp_path / "book.abc"
         book.write_text(write_abc_tunebook(tunes))

@@ -4,6 +4,7 @@ worker processes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -154,12 +155,63 @@ def test_resume_after_sigkill_ends_in_a_usable_model(corpus: Path, tmp_path: Pat
     process.wait()
     killed_at = json.loads(state.read_text())
     assert 1 <= killed_at["epoch"] < config.epochs
+    assert _optimizer_steps(out) == _state_steps(corpus, config, killed_at)
     from symbolic.models.training import train
 
     model = train(corpus, out, config, resume=True, verbose=0)
     history = model.meta["training"]["history"]
     assert [h["epoch"] for h in history] == list(range(1, len(history) + 1)) and len(history) == config.epochs
     assert evaluate(load_model(out), corpus, "test")["bits_per_token"] < 6
+
+
+def _state_steps(corpus: Path, config: ModelConfig, state: dict) -> int:  # type: ignore[type-arg]
+    """The optimizer steps a checkpoint state stands for (an LM epoch has a fixed batch count)."""
+    from symbolic.models.data import lm_windows, load_split
+
+    windows = len(lm_windows(load_split(corpus, "train"), config.sequence_length, None)[0])
+    return state["epoch"] * -(-windows // config.batch_size) + state["step_in_epoch"]
+
+
+def _optimizer_steps(out: Path) -> int:
+    """The optimizer step count of the checkpoint that state.json names."""
+    import keras
+
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    model = keras.models.load_model(out / "checkpoint" / state.get("checkpoint", "last.keras"))
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
+def test_a_kill_between_checkpoint_and_state_leaves_them_agreeing(corpus: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: the checkpoint used to be replaced before its state, so a kill between the two
+    left the state 3 steps behind the optimizer; and the interrupted epoch's row counted only the
+    batches after the resume. A kill is simulated just before the second state write."""
+    from symbolic.models import training
+
+    config = replace(TINY, epochs=2, checkpoint_every=3)
+    out = tmp_path / "crashed"
+    real_write, state_writes = training.write_text_atomically, []
+
+    def killed_on_second_state(path: Path, text: str) -> Path:
+        if Path(path).name == "state.json":
+            state_writes.append(path)
+            if len(state_writes) == 2:
+                raise KeyboardInterrupt
+        return real_write(path, text)
+
+    monkeypatch.setattr(training, "write_text_atomically", killed_on_second_state)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(corpus, out, config, verbose=0)
+    monkeypatch.undo()
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert (state["epoch"], state["step_in_epoch"]) == (0, 3)
+    assert _optimizer_steps(out) == _state_steps(corpus, config, state) == 3
+    resumed = training.train(corpus, out, config, resume=True, verbose=0).meta["training"]
+    whole = training.train(corpus, tmp_path / "whole", config, verbose=0).meta["training"]
+    assert resumed["tokens"] == whole["tokens"]
+    for got, expected in zip(resumed["history"], whole["history"], strict=True):
+        assert got["train_loss"] == pytest.approx(expected["train_loss"], rel=1e-4)
+    assert len(list((out / "checkpoint").glob("*.keras"))) == 1  # older checkpoints are removed
 
 
 def test_mirrored_strategy_on_two_logical_cpus(corpus: Path, tmp_path: Path) -> None:
@@ -243,3 +295,50 @@ np.save(sys.argv[1] + ".npy", model.weights["logits/kernel"])
     assert all(w.returncode == 0 for w in workers), "\n".join(errors)
     first, second = (np.load(tmp_path / f"worker{i}.npy") for i in range(2))
     assert np.array_equal(first, second)
+
+
+def _fake_lstm_model(folder: Path, config: ModelConfig = TINY) -> ModelFile:
+    """A model file with random weights of the right shapes: enough to load, no training."""
+    from symbolic.models.weightcheck import expected_shapes
+    from symbolic.tokens import Vocabulary
+
+    vocab = Vocabulary.build(["p:60", "p:62", "d:1", "d:2"])
+    rng = np.random.default_rng(0)
+    weights = {name: rng.normal(size=shape).astype(np.float32)
+               for name, shape in expected_shapes(config, len(vocab)).items()}
+    model = ModelFile(config, vocab, weights)
+    model.save(folder)
+    return model
+
+
+@pytest.mark.parametrize("change", [{"units": 32}, {"layers": 2}, {"embedding": 4}, {"arch": "lstm-seq2seq"}])
+def test_a_model_json_whose_sizes_disagree_with_the_weights_is_refused(tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                                                        change: dict) -> None:  # type: ignore[type-arg]
+    # Issue 16: `models info` accepted it; generate and evaluate then failed with a traceback.
+    from symbolic.cli.main import main
+
+    _fake_lstm_model(tmp_path / "m")
+    assert load_model(tmp_path / "m").config == TINY
+    document = json.loads((tmp_path / "m" / "model.json").read_text())
+    document["config"].update(change)
+    (tmp_path / "m" / "model.json").write_text(json.dumps(document))
+    with pytest.raises(ModelFileError, match="but the config"):
+        load_model(tmp_path / "m")
+    for command in (["models", "info", str(tmp_path / "m")],
+                    ["generate", "--model", str(tmp_path / "m"), "--formats", "abc", "--out", "-"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "weights.npz" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_weights_entry_declaring_a_huge_array_is_refused_before_allocating(tmp_path: Path) -> None:
+    import zipfile
+
+    _fake_lstm_model(tmp_path / "m")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": (400_000, 1_000_000)})  # 1.46 TiB
+    with zipfile.ZipFile(tmp_path / "m" / WEIGHTS, "a") as archive:
+        archive.writestr("huge.npy", header.getvalue() + b"\0" * 64)
+    with pytest.raises(ModelFileError, match="huge: declares"):
+        load_model(tmp_path / "m")

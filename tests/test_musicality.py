@@ -25,7 +25,6 @@ from symbolic.evaluation.musicality import (
     part_endings,
     register_figures,
     rhythm_figures,
-    tonic_chord,
 )
 from symbolic.evaluation.report import musicality_markdown
 from symbolic.tokens import normalize
@@ -41,11 +40,11 @@ def tune(body: str, key: str = "D", meter: str = "4/4", rhythm: str = "reel", un
 
 
 def test_tonic_chord_follows_the_mode() -> None:
-    assert tonic_chord(Key("A", "dorian")) == {9, 0, 4}  # A C E
-    assert tonic_chord(Key("D", "mixolydian")) == {2, 6, 9}  # D F# A
-    assert tonic_chord(Key("D", "major")) == {2, 6, 9}
-    assert tonic_chord(Key("E", "minor")) == {4, 7, 11}  # E G B
-    assert tonic_chord(Key("Bb", "major")) == {10, 2, 5}  # Bb D F
+    assert Key("A", "dorian").tonic_chord == {9, 0, 4}  # A C E
+    assert Key("D", "mixolydian").tonic_chord == {2, 6, 9}  # D F# A
+    assert Key("D", "major").tonic_chord == {2, 6, 9}
+    assert Key("E", "minor").tonic_chord == {4, 7, 11}  # E G B
+    assert Key("Bb", "major").tonic_chord == {10, 2, 5}  # Bb D F
 
 
 def test_last_note_on_the_tonic_counts_and_off_it_does_not() -> None:

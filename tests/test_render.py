@@ -14,7 +14,7 @@ import pretty_midi
 import pytest
 
 from symbolic.abc.reader import read_abc_file, read_tune
-from symbolic.audio.render import RenderError, RenderOptions, render_tune, synthesize
+from symbolic.audio.render import RenderError, RenderOptions, render_midi, render_tune, synthesize
 from symbolic.audio.soundfonts import SoundfontError, pretty_midi_soundfont
 from symbolic.cli.main import main as run_cli
 from symbolic.instruments import instrument, known_instruments, preset_for
@@ -213,3 +213,68 @@ def test_missing_pyfluidsynth_says_how_to_install_it(tmp_path: Path, monkeypatch
     monkeypatch.setitem(sys.modules, "fluidsynth", None)  # as if the package were not installed
     with pytest.raises(RenderError, match="pip install pyfluidsynth"):
         render_tune(read_tune(LONG_A), tmp_path / "a.wav")
+
+
+# ---------------------------------------------------------------- rendering in blocks (issue 16, item 5)
+
+# 52 whole notes at 20 quarter notes a minute: 10 minutes 24 s of audio from 80 bytes of ABC.
+LONG_TUNE = "X:1\nT:Long\nL:1/1\nQ:1/4=20\nK:C\n" + "C D E F|" * 13 + "\n"
+
+
+def test_long_render_memory_does_not_grow_with_length(tmp_path: Path) -> None:
+    """The whole-in-memory render allocated about 100 MB for this at 8 kHz (a float stereo
+    buffer, its mono mix, the 16-bit copy and pydub's copies); blocks keep it under 1 MB."""
+    import tracemalloc
+
+    out = tmp_path / "long.wav"
+    tracemalloc.start()
+    try:
+        render_tune(read_tune(LONG_TUNE), out, RenderOptions(soundfont=pretty_midi_soundfont(), sample_rate=8_000,
+                                                              channels=1, reverb=False))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    with wave.open(str(out)) as handle:
+        assert handle.getnframes() / handle.getframerate() == pytest.approx(624 + 1, abs=0.05)
+    assert peak < 5_000_000, f"{peak / 1e6:.1f} MB traced"
+    assert [p.name for p in tmp_path.iterdir()] == ["long.wav"]  # the float pass left nothing
+
+
+def pydub_finish(samples: np.ndarray, options: RenderOptions) -> np.ndarray:
+    """The finish as it was done in memory with pydub, the reference for the streamed one."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydub import AudioSegment
+        from pydub.silence import detect_leading_silence
+    mix = samples.mean(axis=1, keepdims=True) if options.channels == 1 else samples
+    mix = mix * (10 ** (options.normalize_dbfs / 20) / float(np.max(np.abs(mix))))
+    pcm = np.clip(np.round(mix * 32767), -32768, 32767).astype("<i2")
+    segment = AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=options.sample_rate,
+                           channels=options.channels)
+    segment = segment[detect_leading_silence(segment, -60.0, chunk_size=1):]
+    segment = segment.fade_in(options.fade_in_ms).fade_out(options.fade_out_ms)
+    return np.frombuffer(segment.raw_data, "<i2").reshape(-1, options.channels).astype(int)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_streamed_finish_matches_the_in_memory_one(channels: int, tmp_path: Path) -> None:
+    """Same trim, same level, same fades as pydub on the whole: the body within one step of
+    16-bit rounding, the fades within a few steps (per sample rather than per millisecond)."""
+    from symbolic.audio.render import _synth
+
+    tune = read_abc_file(DEMO).tunes[0]
+    options = RenderOptions(soundfont=pretty_midi_soundfont(), sample_rate=RATE, channels=channels)
+    # A fresh synthesizer for each: the chorus keeps its phase from one render to the next.
+    _synth.cache_clear()
+    render_midi(tune_to_midi(tune), tmp_path / "demo.wav", options)
+    streamed = (read_wav(tmp_path / "demo.wav")[0] * 32768).round().astype(int)
+    _synth.cache_clear()
+    expected = pydub_finish(synthesize(tune_to_midi(tune), pretty_midi_soundfont(), options), options)
+    assert abs(len(streamed) - len(expected)) <= RATE // 500  # pydub's lengths are whole milliseconds
+    n = min(len(streamed), len(expected))
+    difference = np.abs(streamed[:n] - expected[:n])
+    assert difference[RATE // 100: n - RATE].max() <= 1  # between the fades
+    assert difference.max() <= 32
+    assert np.abs(streamed).max() == np.abs(expected).max()

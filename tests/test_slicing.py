@@ -102,3 +102,41 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not (tmp_path / "o").exists()
     with pytest.raises(SliceError):
         split_every(bad, tmp_path, 0.0)
+
+
+def test_a_wav_with_a_header_and_no_frames_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for channels in (1, 2):
+        empty = tmp_path / f"empty{channels}.wav"
+        wavfile.write(empty, RATE, np.zeros((0, channels) if channels == 2 else 0, dtype=np.int16))
+        for how in (["--every", "1"], ["--silence"]):
+            assert run_cli(["audio", "split", str(empty), "--out", str(tmp_path / "o"), *how]) == 2
+            err = capsys.readouterr().err
+            assert "holds no audio" in err and len(err.strip().splitlines()) == 1
+
+
+def test_silence_splitting_works_on_float_wavs(tmp_path: Path) -> None:
+    # Issue 16: RMS was floored as for integer samples, so float32 audio (full scale 1.0) was all silence.
+    samples, spans = tones_with_gaps(7, 4, 1)
+    source = tmp_path / "float.wav"
+    wavfile.write(source, RATE, (samples[:, 0] / 32768).astype(np.float32))
+    integer = tmp_path / "int.wav"
+    wavfile.write(integer, RATE, samples[:, 0])
+    for path in (source, integer):
+        assert run_cli(["audio", "split", str(path), "--out", str(tmp_path / path.stem), "--silence",
+                        "--min-silence-ms", "400", "--silence-thresh-db", "-45", "--keep-silence-ms", "0"]) == 0
+    rows = list(csv.DictReader((tmp_path / "float" / "float.csv").open()))
+    assert len(rows) == len(spans) == 4
+    assert [r["start_s"] for r in rows] == [r["start_s"] for r in csv.DictReader((tmp_path / "int" / "int.csv").open())]
+
+
+def test_every_has_a_minimum_and_the_pieces_a_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "x.wav"
+    wavfile.write(source, RATE, np.ones(2 * RATE, dtype=np.int16))
+    assert run_cli(["audio", "split", str(source), "--out", str(tmp_path / "o"), "--every", "0.00001"]) == 2
+    assert "--every must be at least 0.1 seconds, not 1e-05" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    monkeypatch.setattr("symbolic.audio.slicing.MAX_PIECES", 10)
+    assert run_cli(["audio", "split", str(source), "--out", str(tmp_path / "o"), "--every", "0.1"]) == 2
+    assert "cut 20 pieces, more than the limit of 10" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

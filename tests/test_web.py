@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import socket
 import threading
 import time
@@ -25,7 +26,15 @@ from symbolic.errors import SymbolicError  # noqa: E402
 from symbolic.web import params  # noqa: E402
 from symbolic.web.app import WebSettings, create_app  # noqa: E402
 from symbolic.web.jobs import DONE, FAILED, JobQueue, QueueFull  # noqa: E402
-from symbolic.web.server import background_server  # noqa: E402
+from symbolic.web.outputs import (  # noqa: E402
+    MAX_AUDIO_SECONDS,
+    BudgetError,
+    JobBudget,
+    OutputSettings,
+    check_budget,
+    tune_outputs,
+)
+from symbolic.web.server import ServerLimits, background_server, uvicorn_config  # noqa: E402
 from symbolic.web.store import OutputStore  # noqa: E402
 
 JOB_TIMEOUT_S = 60
@@ -363,3 +372,163 @@ def test_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         JobQueue(workers=0)
     assert WebSettings().allowed_hosts[0] == "127.0.0.1"
+
+
+# ---------------------------------------------------------------- budgets, fairness, limits (issue 16, items 6-7)
+
+# 346 bytes of ABC that played 59 minutes (a 156 MB WAV) before the budget.
+SLOW_TUNE = "X:1\nT:Slow\nM:4/4\nL:1/1\nQ:1/4=4\nK:D\n" + "|".join(["D E F G"] * 12) + "|\n"
+
+
+def test_render_of_a_too_long_tune_is_refused_before_rendering(app, client: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    answer = client.post("/api/render", json={"abc": SLOW_TUNE})
+    message = refused(answer, 422)
+    assert "at most 5 min" in message and "plays for" in message
+    assert time.monotonic() - started < 5  # refused from the MIDI's length, nothing rendered
+    # The tempo field counts too: a normal tune slowed to 20 quarter notes a minute is over as well.
+    long_reel = "X:1\nT:Reel\nM:4/4\nL:1/8\nK:D\n" + "|:" + "|".join(["ABcd efge"] * 16) + ":|\n" * 2
+    refused(client.post("/api/render", json={"abc": long_reel, "tempo": 20}), 422)
+    assert client.post("/api/render", json={"abc": long_reel, "tempo": 120}).status_code == 202
+
+
+def test_job_budget_is_checked_before_anything_is_drawn_or_rendered() -> None:
+    from symbolic.abc.reader import read_tune
+
+    settings, store = OutputSettings("fiddle", None), OutputStore(1 << 20)
+    try:
+        with pytest.raises(BudgetError, match="at most 5 min"):
+            tune_outputs(read_tune(SLOW_TUNE), SLOW_TUNE, settings, store, "slow")
+        short = read_tune("X:1\nT:Short\nL:1/4\nK:D\nDEFG|\n")
+        assert check_budget(short, settings, JobBudget()) < MAX_AUDIO_SECONDS
+        with pytest.raises(BudgetError, match="outputs would pass"):  # a job that has spent its bytes
+            tune_outputs(short, "X:1", settings, store, "short", JobBudget(bytes_left=1_000))
+        assert store.size == 0
+    finally:
+        store.close()
+
+
+def test_jobs_are_taken_round_robin_between_clients() -> None:
+    """A client with four jobs waiting delays another client's job by one job, not four."""
+    jobs = JobQueue(workers=1, max_queued=8, max_per_client=8)
+    order: list[str] = []
+    submitted = [jobs.submit(client, "t", 1, lambda job, name=name: order.append(name) or [])
+                 for client, name in [("a", "a1"), ("a", "a2"), ("a", "a3"), ("a", "a4"), ("b", "b1")]]
+    jobs.start()
+    try:
+        deadline = time.monotonic() + 10
+        while any(job.state != DONE for job in submitted) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        jobs.stop()
+    assert order == ["a1", "b1", "a2", "a3", "a4"]
+
+
+def test_one_clients_files_do_not_evict_everyone_elses() -> None:
+    store = OutputStore(max_bytes=100, max_bytes_per_owner=40)
+    try:
+        others = [store.put(b"o" * 10, "text/plain", "o.txt", owner) for owner in ("b", "c")]
+        for _ in range(10):  # 100 bytes from one client: only its own oldest files make way
+            store.put(b"a" * 10, "text/plain", "a.txt", "a")
+        assert all(store.get(file_id) for file_id in others)
+        assert store.owned("a") == 40 and store.size == 60
+        with pytest.raises(ValueError):
+            store.put(b"x" * 41, "text/plain", "big.txt", "a")
+        # Files live in the store's private folder, named by id; evicted ones are deleted.
+        assert sorted(p.name for p in store.folder.iterdir()) == sorted(store._files)
+    finally:
+        store.close()
+    assert not store.folder.exists()
+
+
+def test_downloads_stream_from_disk_with_ranges(app, client: httpx.Client, generated: dict) -> None:  # type: ignore[no-untyped-def]
+    wav_id = generated["results"][0]["files"]["wav"]
+    stored = app.state.symbolic.store.get(wav_id)
+    assert stored.path.is_file() and stored.path.parent == app.state.symbolic.store.folder
+    whole = client.get(f"/files/{wav_id}")
+    assert whole.headers["accept-ranges"] == "bytes" and int(whole.headers["content-length"]) == stored.size
+    part = client.get(f"/files/{wav_id}", headers={"range": "bytes=0-11"})
+    assert part.status_code == 206 and part.content == whole.content[:12] and part.content[8:12] == b"WAVE"
+
+
+def raw_connection(base_url: str) -> socket.socket:
+    url = httpx.URL(base_url)
+    connection = socket.create_connection((url.host, url.port), timeout=5)
+    return connection
+
+
+def test_a_client_that_hangs_up_mid_body_is_one_log_line(client: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with raw_connection(str(client.base_url)) as connection:
+        connection.sendall(b"POST /api/render HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: 5000\r\n\r\n" + b'{"abc": "X:1')
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while not any("disconnected" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [r for r in caplog.records if "disconnected" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelno == logging.INFO and lines[0].exc_info is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert client.get("/api/options").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def strict_server() -> Iterator[str]:
+    """A server with tight limits, so the timeouts and the connection cap show in a test's time."""
+    app = create_app(settings=WebSettings(body_timeout_s=0.5))
+    with background_server(app, limits=ServerLimits(max_connections=6, header_timeout_s=0.5)) as base_url:
+        yield base_url
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bytes | None:
+    """What the server sent before closing, or None if it still holds the connection."""
+    connection.settimeout(seconds)
+    received = b""
+    try:
+        while chunk := connection.recv(4096):
+            received += chunk
+    except TimeoutError:
+        return None
+    return received
+
+
+def test_idle_and_slow_header_connections_are_closed(strict_server: str) -> None:
+    """Before the header timeout uvicorn held a connection that sent nothing for ever."""
+    with raw_connection(strict_server) as idle, raw_connection(strict_server) as slow:
+        slow.sendall(b"GET /api/options HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # the headers never end
+        assert closed_within(idle, 3) == b""
+        assert closed_within(slow, 3) == b""
+    with raw_connection(strict_server) as polite:  # a request after an idle pause is still answered
+        time.sleep(0.2)
+        polite.sendall(b"GET /api/options HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert (closed_within(polite, 5) or b"").startswith(b"HTTP/1.1 200")
+
+
+def test_a_body_that_does_not_arrive_in_time_is_a_408(strict_server: str) -> None:
+    with raw_connection(strict_server) as connection:
+        connection.sendall(b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: 100\r\n\r\n{")
+        answer = closed_within(connection, 5)
+    assert answer is not None and answer.startswith(b"HTTP/1.1 408") and b"did not arrive within" in answer
+
+
+def test_connections_beyond_the_cap_get_a_503_and_are_closed(strict_server: str) -> None:
+    held = [raw_connection(strict_server) for _ in range(6)]
+    try:
+        time.sleep(0.1)
+        with raw_connection(strict_server) as extra:
+            answer = closed_within(extra, 3)
+        assert answer is not None and answer.startswith(b"HTTP/1.1 503") and b"too many connections" in answer
+    finally:
+        for connection in held:
+            connection.close()
+    time.sleep(0.2)
+    assert httpx.get(f"{strict_server}/api/options").status_code == 200
+
+
+def test_uvicorn_runs_with_limits(app) -> None:  # type: ignore[no-untyped-def]
+    config = uvicorn_config(app)
+    assert config.http.max_connections == ServerLimits().max_connections
+    assert config.timeout_keep_alive == ServerLimits().keep_alive_s
+    assert config.h11_max_incomplete_event_size == ServerLimits().max_header_bytes
+    assert config.http.header_timeout_s == ServerLimits().header_timeout_s

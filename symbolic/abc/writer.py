@@ -8,8 +8,9 @@ length; ones that are not a power-of-two share of it become tuplets `(p:q:r`. No
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
+from typing import TextIO
 
 from symbolic.errors import SymbolicError
 from symbolic.tune import LETTER_SEMITONES, Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tune
@@ -24,7 +25,22 @@ class AbcWriteError(SymbolicError):
 
 def write_abc_tunebook(tunes: Iterable[Tune], bars_per_line: int = 4) -> str:
     """Several tunes as one tunebook, separated by blank lines."""
-    return "\n".join(write_abc(tune, bars_per_line) for tune in tunes)
+    return "".join(iter_abc_tunebook(tunes, bars_per_line))
+
+
+def iter_abc_tunebook(tunes: Iterable[Tune], bars_per_line: int = 4) -> Iterator[str]:
+    """A tunebook's text tune by tune, taking one tune from `tunes` at a time, so a tunebook of
+    any size is written in bounded memory (join the pieces for `write_abc_tunebook`'s text)."""
+    for index, tune in enumerate(tunes):
+        yield ("\n" if index else "") + write_abc(tune, bars_per_line)
+
+
+def write_abc_tunebook_to(handle: TextIO, tunes: Iterable[Tune], bars_per_line: int = 4) -> int:
+    """Write a tunebook to an open text file tune by tune; returns how many tunes were written."""
+    count = 0
+    for count, piece in enumerate(iter_abc_tunebook(tunes, bars_per_line), start=1):  # noqa: B007
+        handle.write(piece)
+    return count
 
 
 def write_abc(tune: Tune, bars_per_line: int = 4) -> str:

@@ -9,10 +9,13 @@
 - Every instrument of the PrettyMIDI gets its own channel (drums channel 9 first), with its
   program, control changes and pitch bends. `RenderOptions.tail_seconds` of sound after the last
   event lets the last note and the reverb ring out.
-- Finish: peak normalisation to `normalize_dbfs` (on the float mix), then pydub trims leading
-  silence and applies the fades; the result is 16-bit PCM. WAV needs nothing more; FLAC, OGG and
-  MP3 go through the `ffmpeg` command. Every output is written to a temporary file beside the
-  target and renamed into place, so a failure never leaves a half-written file or stray temp files.
+- Finish in blocks, so memory does not grow with the length of the audio: the first pass
+  renders `BLOCK_SECONDS` at a time into a float temporary file (unlinked at once) and keeps
+  the peak; the second pass reads it back a block at a time, normalises to `normalize_dbfs`,
+  trims leading silence (1 ms chunks below -60 dBFS, as pydub's detect_leading_silence), fades
+  in and out and writes 16-bit PCM. WAV needs nothing more; FLAC, OGG and MP3 go through the
+  `ffmpeg` command. Every output is written to a temporary file beside the target and renamed
+  into place, so a failure never leaves a half-written file or stray temp files.
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ import dataclasses
 import shutil
 import subprocess
 import tempfile
-import warnings
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,7 +41,6 @@ from symbolic.instruments import Instrument, instrument, preset_for
 
 if TYPE_CHECKING:
     import pretty_midi
-    from pydub import AudioSegment
 
     from symbolic.midi.writer import MidiOptions
     from symbolic.tune import Tune
@@ -48,6 +50,10 @@ DRUM_CHANNEL = 9
 MAX_CHANNELS = 256  # FluidSynth's channel count here: one instrument a channel
 MAX_SECONDS = 3600.0  # named limit: refuse to render more than an hour (a corrupt tick count)
 LEADING_SILENCE_DBFS = -60.0  # below this (after normalising) the start counts as silence
+# Work in whole seconds: a block then holds whole 1 ms chunks (frame int(ms * rate / 1000)), and
+# 1 s of float stereo is 0.35 MB at 44.1 kHz, so memory is the same for 10 s or 60 minutes.
+BLOCK_SECONDS = 1
+FADE_FLOOR = 10 ** (-120 / 20)  # where a fade starts or ends, as pydub's fades (-120 dB)
 # A small room: folk tunes are played in kitchens and pubs, not cathedrals.
 REVERB = {"roomsize": 0.4, "damping": 0.4, "width": 0.8, "level": 0.3}
 CHORUS = {"nr": 3, "level": 0.6, "speed": 0.3, "depth": 4.0, "type": 0}  # type 0: sine (-1 makes FluidSynth warn)
@@ -135,21 +141,45 @@ def render_midi_file(midi_path: str | Path, out_path: str | Path, options: Rende
 
 def render_midi(midi: pretty_midi.PrettyMIDI, out_path: str | Path, options: RenderOptions | None = None,
                 chosen: Instrument | None = None) -> Path:
-    """Render a PrettyMIDI as it is and export it; `chosen` applies its soundfont preset override."""
+    """Render a PrettyMIDI as it is and export it; `chosen` applies its soundfont preset override.
+    Memory stays flat whatever the length: see the module's notes on blocks."""
     options = options or RenderOptions()
     target = Path(out_path)
-    _check_format(target)
+    fmt = _check_format(target)
     soundfont = find_soundfont(options.soundfont)
     overrides = {}
     if chosen is not None and not chosen.is_drum:
         overrides[chosen.program] = preset_for(chosen, soundfont)
-    samples = synthesize(midi, soundfont, options, overrides)
-    return export(finish(samples, options), target)
+    # The float pass lives beside the target when it can (a tmpfs /tmp would hold it in RAM);
+    # TemporaryFile is unlinked at once, so nothing is left behind even on a crash.
+    folder = target.parent if target.parent.is_dir() else None
+    with tempfile.TemporaryFile(prefix=".symbolic-render-", dir=folder) as raw:
+        peak = 0.0
+        for block in _mixed_blocks(midi, soundfont, options, overrides):
+            if block.size:
+                peak = max(peak, float(np.max(np.abs(block))))
+            raw.write(block.tobytes())
+        if peak <= 0:
+            raise RenderError("the rendered audio is silent: the soundfont has no sound for these programs")
+        if fmt == "wav":
+            return write_atomically(target, lambda temp: _write_finished(raw, peak, options, temp))
+        ffmpeg = _ffmpeg(fmt)
+        with tempfile.TemporaryDirectory(prefix="symbolic-render-") as work:
+            source = str(Path(work) / "audio.wav")
+            _write_finished(raw, peak, options, source)
+            return write_atomically(target, lambda temp: _encode(ffmpeg, source, temp, fmt))
 
 
 def synthesize(midi: pretty_midi.PrettyMIDI, soundfont: Path, options: RenderOptions,
                overrides: dict[int, tuple[int, int]] | None = None) -> np.ndarray:
-    """Float32 stereo samples, shape (frames, 2), of the whole MIDI plus the tail."""
+    """Float32 stereo samples, shape (frames, 2), of the whole MIDI plus the tail, in memory
+    (for short audio and tests; rendering to a file goes block by block)."""
+    return np.concatenate(list(_stereo_blocks(midi, soundfont, options, overrides)))
+
+
+def _stereo_blocks(midi: pretty_midi.PrettyMIDI, soundfont: Path, options: RenderOptions,
+                   overrides: dict[int, tuple[int, int]] | None = None) -> Iterator[np.ndarray]:
+    """The performance as float32 stereo blocks of `BLOCK_SECONDS`, the last one shorter."""
     end = midi.get_end_time()
     if end > MAX_SECONDS:
         raise RenderError(f"the MIDI lasts {end:.0f} s, longer than the {MAX_SECONDS:.0f} s limit")
@@ -161,7 +191,14 @@ def synthesize(midi: pretty_midi.PrettyMIDI, soundfont: Path, options: RenderOpt
     channels = _select_programs(synth, sfid, midi.instruments, overrides or {})
     events = _events(midi.instruments, channels, options.sample_rate)
     frames = round((end + options.tail_seconds) * options.sample_rate)
-    return _run(synth, events, frames)
+    return _run(synth, events, frames, BLOCK_SECONDS * options.sample_rate)
+
+
+def _mixed_blocks(midi: pretty_midi.PrettyMIDI, soundfont: Path, options: RenderOptions,
+                  overrides: dict[int, tuple[int, int]]) -> Iterator[np.ndarray]:
+    """Blocks with `options.channels` channels (mono: the mean of left and right)."""
+    for block in _stereo_blocks(midi, soundfont, options, overrides):
+        yield block.mean(axis=1, keepdims=True) if options.channels == 1 else block
 
 
 # ---------------------------------------------------------------- FluidSynth
@@ -184,9 +221,11 @@ def _import_fluidsynth() -> Any:
 def _synth(soundfont: Path, sample_rate: int) -> tuple[Any, int]:
     """A driverless synthesizer with `soundfont` loaded, made once per process and rate."""
     fluidsynth = _import_fluidsynth()
-    # No audio or MIDI driver is ever started; these stop FluidSynth probing for them.
+    # No audio or MIDI driver is ever started. Dynamic sample loading reads only the samples of
+    # the presets selected: same output, and 89 MB rather than 210 MB with the 141 MB FluidR3_GM.
     synth = fluidsynth.Synth(samplerate=float(sample_rate), channels=MAX_CHANNELS,
-                             **{"synth.reverb.active": 1, "synth.chorus.active": 1})
+                             **{"synth.reverb.active": 1, "synth.chorus.active": 1,
+                                "synth.dynamic-sample-loading": 1})
     sfid = synth.sfload(str(soundfont))
     if sfid < 0:
         synth.delete()
@@ -253,28 +292,38 @@ def _events(tracks: list, channels: list[int], rate: int) -> list[tuple[int, int
     return events
 
 
-def _run(synth: Any, events: list[tuple[int, int, int, int, int]], frames: int) -> np.ndarray:
+def _run(synth: Any, events: list[tuple[int, int, int, int, int]], frames: int,
+         block: int) -> Iterator[np.ndarray]:
+    """Pull `frames` samples from the synthesizer in blocks of `block` frames, playing each event
+    at its frame; FluidSynth keeps its own state between calls, so block edges change nothing."""
     write = _write_float(_import_fluidsynth())
-    out = np.zeros((frames, 2), dtype=np.float32)
-    base, stride = out.ctypes.data, out.strides[0]
-    done = 0
-    for frame, kind, channel, a, b in events:
-        frame = min(frame, frames)
-        if frame > done:
+    position, index = 0, 0
+    while position < frames:
+        out = np.zeros((min(block, frames - position), 2), dtype=np.float32)
+        base, stride, first = out.ctypes.data, out.strides[0], position
+        end = position + len(out)
+        while position < end:
+            while index < len(events) and min(events[index][0], frames) <= position:
+                _play(synth, events[index])
+                index += 1
+            stop = min(end, events[index][0]) if index < len(events) else end
+            at = base + (position - first) * stride
             # Interleaved stereo straight into the buffer: left at offset 0, right at 1, step 2.
-            write(synth.synth, frame - done, base + done * stride, 0, 2, base + done * stride, 1, 2)
-            done = frame
-        if kind == _ON:
-            synth.noteon(channel, a, b)
-        elif kind == _OFF:
-            synth.noteoff(channel, a)
-        elif kind == _CONTROL:
-            synth.cc(channel, a, b)
-        else:
-            synth.pitch_bend(channel, a)
-    if frames > done:
-        write(synth.synth, frames - done, base + done * stride, 0, 2, base + done * stride, 1, 2)
-    return out
+            write(synth.synth, stop - position, at, 0, 2, at, 1, 2)
+            position = stop
+        yield out
+
+
+def _play(synth: Any, event: tuple[int, int, int, int, int]) -> None:
+    _, kind, channel, a, b = event
+    if kind == _ON:
+        synth.noteon(channel, a, b)
+    elif kind == _OFF:
+        synth.noteoff(channel, a)
+    elif kind == _CONTROL:
+        synth.cc(channel, a, b)
+    else:
+        synth.pitch_bend(channel, a)
 
 
 # ---------------------------------------------------------------- MIDI adjustments
@@ -309,57 +358,57 @@ def _set_tempo(midi: pretty_midi.PrettyMIDI, qpm: float) -> None:
 # ---------------------------------------------------------------- finish and export
 
 
-def finish(samples: np.ndarray, options: RenderOptions) -> AudioSegment:
-    """Normalise, convert to 16-bit, trim leading silence and fade: the audio as it will be written."""
-    AudioSegment = _pydub()
-    from pydub.silence import detect_leading_silence
+def _write_finished(raw: IO[bytes], peak: float, options: RenderOptions, path: str) -> None:
+    """Second pass over the float file: normalise, trim leading silence, fade, write 16-bit PCM."""
+    rate, channels = options.sample_rate, options.channels
+    gain = 32767 * (10 ** (options.normalize_dbfs / 20) / peak if options.normalize_dbfs is not None else 1.0)
+    block_bytes = BLOCK_SECONDS * rate * channels * 4
+    total = raw.seek(0, 2) // (channels * 4)
 
-    mix = samples.mean(axis=1, keepdims=True) if options.channels == 1 else samples
-    peak = float(np.max(np.abs(mix))) if mix.size else 0.0
-    if peak <= 0:
-        raise RenderError("the rendered audio is silent: the soundfont has no sound for these programs")
-    if options.normalize_dbfs is not None:
-        mix = mix * (10 ** (options.normalize_dbfs / 20) / peak)
-    pcm = np.clip(np.round(mix * 32767), -32768, 32767).astype("<i2")
-    segment = AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=options.sample_rate,
-                           channels=options.channels)
-    if options.trim_silence:
-        segment = segment[detect_leading_silence(segment, LEADING_SILENCE_DBFS, chunk_size=1):]
-    if options.fade_in_ms:
-        segment = segment.fade_in(min(options.fade_in_ms, len(segment)))
-    if options.fade_out_ms:
-        segment = segment.fade_out(min(options.fade_out_ms, len(segment)))
-    return segment
+    def pcm_blocks(start: int) -> Iterator[np.ndarray]:
+        raw.seek(start * channels * 4)
+        while data := raw.read(block_bytes):
+            yield np.clip(np.round(np.frombuffer(data, "<f4").reshape(-1, channels) * gain), -32768, 32767)
 
-
-def _pydub() -> type[AudioSegment]:
-    """pydub's AudioSegment, without the warning it gives at import when ffmpeg is absent: WAV
-    needs no ffmpeg, and the other formats check for it with a clearer message."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
-        warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
-        from pydub import AudioSegment
-    return AudioSegment
-
-
-def export(segment: AudioSegment, target: Path) -> Path:
-    """Write the segment atomically in the format of the target's suffix."""
-    fmt = _check_format(target)
-    if fmt == "wav":
-        return write_atomically(target, lambda temp: _write_wav(segment, temp))
-    ffmpeg = _ffmpeg(fmt)
-    with tempfile.TemporaryDirectory(prefix="symbolic-render-") as folder:
-        source = str(Path(folder) / "audio.wav")
-        _write_wav(segment, source)
-        return write_atomically(target, lambda temp: _encode(ffmpeg, source, temp, fmt))
-
-
-def _write_wav(segment: AudioSegment, path: str) -> None:
+    start = _leading_silence(pcm_blocks(0), rate, total) if options.trim_silence else 0
+    length = total - start
+    fade_in = min(int(options.fade_in_ms * rate / 1000), length)
+    fade_out = min(int(options.fade_out_ms * rate / 1000), length)
     with wave.open(path, "wb") as out:
-        out.setnchannels(segment.channels)
-        out.setsampwidth(segment.sample_width)
-        out.setframerate(segment.frame_rate)
-        out.writeframes(segment.raw_data)
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.setnframes(length)
+        done = 0
+        for pcm in pcm_blocks(start):
+            where = np.arange(done, done + len(pcm))
+            if done < fade_in or done + len(pcm) > length - fade_out:
+                ramp = np.ones(len(pcm))
+                if fade_in:  # linear in amplitude from -120 dB, as pydub's fades
+                    ramp *= np.clip(FADE_FLOOR + (1 - FADE_FLOOR) * where / fade_in, None, 1)
+                if fade_out:
+                    ramp *= np.clip(1 - (1 - FADE_FLOOR) * (where - (length - fade_out)) / fade_out, None, 1)
+                pcm = np.floor(pcm * ramp[:, None])
+            out.writeframes(pcm.astype("<i2").tobytes())
+            done += len(pcm)
+
+
+def _leading_silence(blocks: Iterator[np.ndarray], rate: int, total: int) -> int:
+    """The first frame of the first 1 ms chunk at or above LEADING_SILENCE_DBFS, judged as pydub
+    does (the integer RMS of the 16-bit samples); `total` when every chunk is below it."""
+    seen, ms = 0, 0
+    for pcm in blocks:
+        squares = (pcm.astype(np.float64) ** 2).sum(axis=1)
+        # Chunk boundaries of pydub's ms slicing; blocks hold whole seconds, so no chunk spans two.
+        while (begin := int(ms * rate / 1000)) < seen + len(pcm):
+            stop = min(int((ms + 1) * rate / 1000), seen + len(pcm))
+            count = (stop - begin) * pcm.shape[1]
+            rms = int(np.sqrt(squares[begin - seen:stop - seen].sum() / count)) if count else 0
+            if rms and 20 * np.log10(rms / 32768) >= LEADING_SILENCE_DBFS:
+                return begin
+            ms += 1
+        seen += len(pcm)
+    return total
 
 
 def _check_format(target: Path) -> str:

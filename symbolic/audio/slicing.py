@@ -23,6 +23,8 @@ from symbolic.atomic import write_atomically, write_text_atomically
 from symbolic.errors import SymbolicError
 
 BLOCK_MS = 60_000  # energy is summed a minute at a time, so a long file needs little memory
+MIN_EVERY_SECONDS = 0.1  # --every 0.00001 once wrote 193,786 files in a minute
+MAX_PIECES = 10_000  # more pieces than this is a mistake in the settings, not a recording
 LAST_CHUNK = ("keep", "drop", "pad")
 
 
@@ -71,13 +73,17 @@ def read_wav(path: str | Path) -> Audio:
             rate, data = wavfile.read(path)
     except FileNotFoundError:
         raise SliceError(f"{path}: no such file") from None
-    except (OSError, ValueError, EOFError) as error:
-        raise SliceError(f"{path}: not a readable WAV file ({error})") from None
+    except IsADirectoryError:
+        raise SliceError(f"{path}: a folder, not a WAV file") from None
+    # scipy's parser meets malformed headers with struct.error, UnboundLocalError and the like as
+    # well as ValueError: any failure to parse the file is a bad file, not a bug of ours.
+    except Exception as error:
+        raise SliceError(f"{path}: not a readable WAV file ({type(error).__name__}: {error})"[:300]) from None
+    if len(data) == 0:  # checked first: an empty array cannot be reshaped to frames x channels
+        raise SliceError(f"{path}: the WAV holds no audio (a header and no frames)")
     if data.dtype == np.uint8:  # 8-bit WAV is unsigned around 128; pieces are written as 16-bit
         data = (data.astype(np.int16) - 128) * 256
     samples = data.reshape(len(data), -1)
-    if len(samples) == 0:
-        raise SliceError(f"{path}: the WAV holds no audio")
     return Audio(samples, int(rate))
 
 
@@ -99,7 +105,11 @@ def silent_ranges(audio: Audio, min_silence_ms: int = 1000, threshold_dbfs: floa
     asked = (ends * (audio.rate / 1000.0)).astype(np.int64) - frames[starts]
     sums = energy[ends] - energy[starts]
     with np.errstate(invalid="ignore", divide="ignore"):
-        rms = np.floor(np.sqrt(np.where(asked > 0, sums / (asked * audio.samples.shape[1]), 0.0)))
+        rms = np.sqrt(np.where(asked > 0, sums / (asked * audio.samples.shape[1]), 0.0))
+    if audio.samples.dtype.kind != "f":
+        # pydub's audioop.rms is a whole number for integer samples; float samples (full scale
+        # 1.0) must keep their fractions, or every window of them floors to silence.
+        rms = np.floor(rms)
     threshold = 10 ** (threshold_dbfs / 20) * audio.full_scale
     silent = starts[rms <= threshold]
     if silent.size == 0:
@@ -180,8 +190,8 @@ def split_on_silence(path: str | Path, out_dir: str | Path, *, min_silence_ms: i
 def split_every(path: str | Path, out_dir: str | Path, seconds: float, last: str = "keep") -> list[Piece]:
     """Write the WAV at `path` as pieces of `seconds` each; the last shorter one is kept,
     dropped, or padded with silence to full length (`last`)."""
-    if not seconds > 0 or not math.isfinite(seconds):
-        raise SliceError(f"--every must be a positive number of seconds, not {seconds}")
+    if not seconds >= MIN_EVERY_SECONDS or not math.isfinite(seconds):
+        raise SliceError(f"--every must be at least {MIN_EVERY_SECONDS} seconds, not {seconds}")
     if last not in LAST_CHUNK:
         raise SliceError(f"last chunk must be one of {', '.join(LAST_CHUNK)}, not {last!r}")
     audio = read_wav(path)
@@ -202,6 +212,9 @@ def split_every(path: str | Path, out_dir: str | Path, seconds: float, last: str
 def _write_pieces(audio: Audio, spans: list[tuple[int, int]], source: Path, out_dir: Path) -> list[Piece]:
     from scipy.io import wavfile
 
+    if len(spans) > MAX_PIECES:
+        raise SliceError(f"{source}: these settings cut {len(spans):,} pieces, more than the limit of "
+                         f"{MAX_PIECES:,}; choose longer pieces")
     width = max(3, len(str(len(spans))))
     pieces: list[Piece] = []
     for number, (start, end) in enumerate(spans, 1):

@@ -10,6 +10,7 @@ FORMATS = ("abc", "mid", "wav")
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from symbolic.cli.main import seed
     parser = commands.add_parser(
         "generate", help="write new tunes with a trained model (default: the bundled one)",
         description=(
@@ -35,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--top-k", type=int, default=0, metavar="K", help="sample among the K likeliest (0: all)")
     parser.add_argument("--top-p", type=float, default=0.95, metavar="P",
                         help="sample among the likeliest tokens holding P of the probability (0.95)")
-    parser.add_argument("--seed", type=int, help="the same seed gives the same tunes")
+    parser.add_argument("--seed", type=seed, help="the same seed gives the same tunes (0..2**64-1)")
     parser.add_argument("--max-similarity", type=float, default=0.95, metavar="S",
                         help="resample a tune whose melody similarity (0..1) to a training tune is above S; "
                              "1 never resamples (0.95)")

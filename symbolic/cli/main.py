@@ -7,7 +7,7 @@ import argparse
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     daw.add_argument("--humanize", type=float, metavar="MS",
                      help="move each note up to MS milliseconds early or late and vary its velocity a little "
                           "(same result for the same --seed)")
-    daw.add_argument("--seed", type=int, metavar="N", help="seed of the humanisation (default 0)")
+    daw.add_argument("--seed", type=seed, metavar="N", help="seed of the humanisation (default 0)")
     daw.add_argument("--no-repeats", action="store_true",
                      help="play each part once in written order, taking the last of its n-th endings "
                           "(default: repeats and endings played out)")
@@ -130,6 +130,20 @@ def _swing(text: str) -> Fraction:
         return Fraction(text)
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"not a ratio such as 0.66 or 2:1: {text!r}") from None
+
+
+MAX_SEED = 2**64 - 1
+
+
+def seed(text: str) -> int:
+    """A random seed: a whole number in 0..2**64-1 (NumPy refuses negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be in 0..2**64-1: {text[:40]}")
+    return value
 
 
 def _track(text: str) -> int | str:
@@ -199,31 +213,38 @@ def _convert(args: argparse.Namespace) -> int:
         raise SourceError("--out - (standard output) works only with --to abc")
     midi_options = _midi_options(args)  # checked before any file is read: a bad value stops at once
     out_dir = Path(args.out)
+    inputs = {path.resolve() for path in files}
     used_names: set[str] = set()
     converted = skipped = 0
     for path in tqdm(files, desc="converting", unit="file", disable=None, file=sys.stderr):
-        tunes, errors = _read_tunes(path, args)
-        for error in errors:
-            _warn(f"skipped {error}")
-        skipped += len(errors)
-        for tune in tunes:
+        items, single = _tune_stream(path, args)
+        for tune in items:
+            if isinstance(tune, SymbolicError):
+                _warn(f"skipped {tune}")
+                skipped += 1
+                continue
+            target = None
+            if not to_stdout:
+                stem = path.stem if single else f"{path.stem}-{tune.reference}"
+                target = out_dir / _unique(f"{stem}.{args.to}", used_names)
+                if target.resolve() in inputs:
+                    # An input rewritten as clean ABC loses its comments, lyrics and decorations.
+                    raise SourceError(f"{target} is one of the inputs; converting {path} would write over it: "
+                                      "give --out another folder")
             try:
                 tune = _prepare(tune, args)
-                if to_stdout:
+                if target is None:
                     sys.stdout.write(write_abc(tune, args.bars_per_line) + "\n")
+                elif args.to == "abc":
+                    write_text_atomically(target, write_abc(tune, args.bars_per_line))
+                elif args.to == "mid":
+                    from symbolic.midi.writer import write_midi
+
+                    write_midi(tune, target, midi_options)
                 else:
-                    stem = path.stem if len(tunes) == 1 else f"{path.stem}-{tune.reference}"
-                    target = out_dir / _unique(f"{stem}.{args.to}", used_names)
-                    if args.to == "abc":
-                        write_text_atomically(target, write_abc(tune, args.bars_per_line))
-                    elif args.to == "mid":
-                        from symbolic.midi.writer import write_midi
+                    from symbolic.audio.render import render_tune
 
-                        write_midi(tune, target, midi_options)
-                    else:
-                        from symbolic.audio.render import render_tune
-
-                        render_tune(tune, target, midi_options=midi_options)
+                    render_tune(tune, target, midi_options=midi_options)
             except SymbolicError as error:
                 _warn(f"skipped {path} X:{tune.reference}: {error}")
                 skipped += 1
@@ -235,10 +256,13 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _corpus_build(args: argparse.Namespace) -> int:
-    from symbolic.corpus.build import BuildSettings, build_corpus, default_jobs
+    from symbolic.corpus.build import BuildSettings, build_corpus, default_jobs, max_jobs
 
-    settings = BuildSettings(seed=args.seed, valid_fraction=args.valid, test_fraction=args.test,
-                             jobs=args.jobs or default_jobs())
+    jobs = args.jobs or default_jobs()
+    if jobs > max_jobs():  # --jobs 1000 once started 1,000 processes
+        _warn(f"--jobs {jobs} is more than the {max_jobs()} cores here; using {max_jobs()}")
+        jobs = max_jobs()
+    settings = BuildSettings(seed=args.seed, valid_fraction=args.valid, test_fraction=args.test, jobs=jobs)
     manifest = build_corpus(args.sources, args.out, settings)
     counts = manifest["counts"]
     print(f"{'source':<28} {'files':>6} {'read':>7} {'skipped':>8} {'dupes':>7} {'kept':>7}")
@@ -271,6 +295,40 @@ def _corpus_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+LONG_INPUT_BYTES = 1_000_000  # an ABC file this long gets a progress bar of its own, tune by tune
+
+
+def _tune_stream(path: Path, args: argparse.Namespace) -> tuple[Iterator[Tune | SymbolicError], bool]:
+    """A file's tunes and its errors per tune, in file order, read tune by tune (a long tunebook
+    is never held whole), and whether the file holds exactly one tune."""
+    import itertools
+
+    from symbolic.corpus.sources import ABC_SUFFIXES
+
+    if path.suffix.lower() not in ABC_SUFFIXES:
+        tunes, errors = _read_tunes(path, args)
+        return iter([*errors, *tunes]), len(tunes) == 1
+    from tqdm import tqdm
+
+    from symbolic.abc.reader import iter_abc_file
+
+    items: Iterator[Tune | SymbolicError] = iter_abc_file(path)
+    if path.stat().st_size > LONG_INPUT_BYTES:
+        items = iter(tqdm(items, desc=path.name, unit="tune", leave=False, disable=None, file=sys.stderr))
+    head: list[Tune | SymbolicError] = []
+    for item in items:  # look ahead to a second tune, to name a one-tune file's output after it
+        head.append(item)
+        if sum(not isinstance(x, SymbolicError) for x in head) > 1:
+            break
+    if not head:  # an empty or binary file: say so, not nothing
+        from symbolic.corpus.build import no_tune_reason
+        from symbolic.corpus.sources import SourceError
+
+        return iter([SourceError(f"{path}: {no_tune_reason(path)}")]), False
+    single = sum(not isinstance(x, SymbolicError) for x in head) == 1
+    return itertools.chain(head, items), single
+
+
 def _read_tunes(path: Path, args: argparse.Namespace) -> tuple[list[Tune], list[SymbolicError]]:
     """The tunes of an ABC or MIDI file and an error per tune that could not be read (a MIDI
     file is one tune)."""
@@ -280,6 +338,11 @@ def _read_tunes(path: Path, args: argparse.Namespace) -> tuple[list[Tune], list[
 
     if path.suffix.lower() in ABC_SUFFIXES:
         book = read_abc_file(path)
+        if not book.tunes and not book.errors:  # an empty or binary file: say so, not nothing
+            from symbolic.corpus.build import no_tune_reason
+            from symbolic.corpus.sources import SourceError
+
+            return [], [SourceError(f"{path}: {no_tune_reason(path)}")]
         return book.tunes, list(book.errors)
     try:
         tune, report = read_midi(path, track=args.track, program=args.program)
@@ -320,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _warn(f"error: {error}")
         return EXIT_USAGE
     except OSError as error:
-        _warn(f"error: {error.filename or ''}: {error.strerror or error}")
+        where = f"{error.filename}: " if error.filename else ""  # never an empty "error: : ..."
+        _warn(f"error: {where}{error.strerror or error}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         _warn("interrupted")

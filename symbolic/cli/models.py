@@ -10,6 +10,7 @@ from pathlib import Path
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from symbolic.cli.main import _positive_int, seed
     train = commands.add_parser(
         "train", help="train a model on a corpus folder",
         description=(
@@ -25,7 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     train.add_argument("--arch", choices=("lstm-lm", "lstm-seq2seq", "ngram"),
                        help="model type (default: the config's, else lstm-lm)")
     train.add_argument("--config", metavar="FILE", help="a JSON file of ModelConfig fields (see scripts/configs/)")
-    train.add_argument("--epochs", type=int, metavar="N", help="override the config's epochs")
+    train.add_argument("--epochs", type=_positive_int, metavar="N", help="override the config's epochs")
     train.add_argument("--resume", action="store_true", help="continue from MODEL_DIR's last checkpoint")
     train.add_argument("--strategy", default="auto", choices=("auto", "default", "mirrored", "multiworker"),
                        help="tf.distribute strategy (auto: multiworker when TF_CONFIG is set, mirrored with "
@@ -50,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     evaluate.add_argument("--report", metavar="DIR", help="write a full report of sampled tunes to DIR")
     evaluate.add_argument("--samples", type=int, default=100, metavar="N",
                           help="tunes sampled from each model for --report (default 100)")
-    evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the samples (default 0)")
+    evaluate.add_argument("--seed", type=seed, default=0, metavar="S", help="seed of the samples (default 0)")
     evaluate.add_argument("--no-audio", action="store_true", help="with --report: write no WAV files")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -68,7 +69,7 @@ def _train(args: argparse.Namespace) -> int:
     config = ModelConfig.from_file(args.config) if args.config else ModelConfig()
     if args.arch:
         config = replace(config, arch=args.arch)
-    if args.epochs:
+    if args.epochs is not None:  # not `if args.epochs`: 0 must not fall back to the config's
         config = replace(config, epochs=args.epochs)
     model = train(args.corpus, args.out, config, resume=args.resume, strategy=args.strategy)
     training = model.meta.get("training", {})
@@ -94,7 +95,9 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(json.dumps({"model": path or "bundled", "arch": model.config.arch, "split": args.split, **figures}))
         else:
             print(f"{model.config.arch} on {args.split}: {figures['bits_per_token']:.3f} bits/token, "
-                  f"{figures['bits_per_note']:.3f} bits/note ({figures['tunes']} tunes, {figures['notes']} notes)")
+                  f"{figures['bits_per_note']:.3f} bits/note ({figures['tunes']} tunes, {figures['notes']} notes"
+                  + (f"; {figures['skipped_unknown_tokens']} tunes left out: they hold tokens the model never saw"
+                     if figures["skipped_unknown_tokens"] else "") + ")")
     return 0
 
 

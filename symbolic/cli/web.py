@@ -61,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from symbolic.web.app import LOOPBACK_HOSTS, WebSettings, create_app
+        from symbolic.web.server import uvicorn_config
     except ImportError as error:
         raise SymbolicError(f"`symbolic serve` needs {error.name}: {WEB_HINT}") from None
 
@@ -83,6 +84,6 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"symbolic: serving on http://{shown}:{port}/  (Ctrl+C stops)", flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[listener])
+    # Header and keep-alive timeouts, a connection cap and a header size limit (symbolic.web.server).
+    uvicorn.Server(uvicorn_config(app)).run(sockets=[listener])
     return 0

@@ -3,7 +3,8 @@
 A corpus folder holds `train-00000.npz` ... shards (int32 token ids of each tune, one after the
 other, with offsets), `vocab.json`, `skipped.tsv` and, written last, `manifest.json`. A build
 first removes an old manifest, so a folder whose build was interrupted has none and is never
-taken for a whole corpus.
+taken for a whole corpus. A build refuses a non-empty folder that is not a corpus, and deletes
+only the files an earlier build's manifest lists.
 
 Memory stays bounded: files are read one at a time by worker processes, tunes stream through,
 only a hash per kept tune (for deduplication) and the current shard are held.
@@ -18,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -27,15 +29,22 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.atomic import write_atomically, write_text_atomically
-from symbolic.corpus.sources import MIDI_SUFFIXES, expand_source
+from symbolic.corpus.sources import MIDI_SUFFIXES, expand_source, source_label
 from symbolic.errors import SymbolicError
-from symbolic.tokens import COMMON_TONIC, HEADER_TOKENS, Vocabulary, normalize, tune_to_tokens
+from symbolic.tokens import HEADER_TOKENS, TokenizerSettings, Vocabulary, normalize, tune_to_tokens
 from symbolic.tune import Tune
+
+# How this build makes tokens (recorded in the manifest, and by training in the model).
+TOKENIZER = TokenizerSettings()
 
 SPLITS = ("train", "valid", "test")
 MANIFEST = "manifest.json"
 VOCAB = "vocab.json"
 SKIPPED = "skipped.tsv"
+# Written before a build deletes or writes anything, removed after its manifest: the files this
+# folder's builds own, so that an interrupted build's folder is still recognised as a corpus.
+PENDING = ".build-pending.json"
+WORK_DIR = ".building"
 FORMAT_VERSION = 1
 
 
@@ -85,14 +94,30 @@ def _read_file(task: tuple[str, str]) -> _FileResult:
     except (SymbolicError, OSError) as error:
         result.skipped.append(("-", str(error)))
         return result
+    if not tunes and not errors:  # say why a file gave nothing, rather than drop it unseen
+        result.skipped.append(("-", no_tune_reason(path)))
     for error in errors:
         result.skipped.append((f"line {error.line}", error.reason))
     for tune in tunes:
         try:
-            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune), melody_key(tune)))
+            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune, TOKENIZER), melody_key(tune)))
         except SymbolicError as error:
             result.skipped.append((f"X:{tune.reference}", str(error)))
     return result
+
+
+def no_tune_reason(path: str | Path) -> str:
+    """Why an ABC file that read without errors held no tune: empty, binary, or no tune header."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    if not head.strip():
+        return "empty file"
+    if b"\x00" in head:
+        return "a binary file, not ABC text"
+    return "no tune found (no X: or K: line)"
 
 
 def melody_key(tune: Tune) -> str:
@@ -137,12 +162,12 @@ class _ShardWriter:
         if not self.ids:
             return
         path = self.work / f"{self.split}-{len(self.paths):05d}.npz"
-        _save_shard(path, self.ids, self.names)
+        save_shard(path, self.ids, self.names)
         self.paths.append(path)
         self.ids, self.names = [], []
 
 
-def _save_shard(path: Path, ids: list[list[int]], names: list[str]) -> None:
+def save_shard(path: Path, ids: list[list[int]], names: list[str]) -> None:
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(x) for x in ids])
     flat = np.fromiter((i for x in ids for i in x), dtype=np.int32, count=int(offsets[-1]))
@@ -159,12 +184,17 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
     """Build a corpus folder from `sources`; returns the manifest (also written as manifest.json)."""
     started = time.time()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST).unlink(missing_ok=True)
-    for old in out.glob("*.npz"):
-        old.unlink()
     tasks = [(_label(source, path), str(path)) for source in sources for path in expand_source(source)]
-    work = Path(out / ".building")
+    owned = _owned_files(out)  # refuses a folder that holds anything but an earlier corpus
+    out.mkdir(parents=True, exist_ok=True)
+    # Recorded before anything is deleted, so a build interrupted from here on leaves a folder
+    # that the next build recognises as its own.
+    _record_pending(out, owned | {VOCAB, SKIPPED, MANIFEST})
+    (out / MANIFEST).unlink(missing_ok=True)
+    for name in owned - {PENDING}:
+        if (out / name).is_file():
+            (out / name).unlink()
+    work = Path(out / WORK_DIR)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     writers = {split: _ShardWriter(work, split, settings.shard_tunes) for split in SPLITS}
@@ -194,6 +224,7 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
         for writer in writers.values():
             writer.flush()
         vocab = Vocabulary.build(provisional)
+        _record_pending(out, owned | {VOCAB, SKIPPED, MANIFEST} | {p.name for w in writers.values() for p in w.paths})
         shards = _finalise_shards(writers, provisional, vocab, out)
         write_text_atomically(out / VOCAB, vocab.to_json())
         write_text_atomically(out / SKIPPED, "source\ttune\treason\n" + "".join(r + "\n" for r in skipped_rows))
@@ -211,20 +242,58 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
             "per_source": {source: dict(counts) for source, counts in per_source.items()},
             "shards": shards,
             "settings": asdict(settings),
-            "tokenizer": {"common_tonic": COMMON_TONIC, "header_tokens": HEADER_TOKENS, "duration_unit": "quarter"},
+            "tokenizer": TOKENIZER.to_dict(),
             "vocabulary": {"file": VOCAB, "size": len(vocab), "sha256": vocab.sha256},
             "versions": _versions(),
             "build_seconds": round(time.time() - started, 2),
         }
         write_text_atomically(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        (out / PENDING).unlink(missing_ok=True)
         return manifest
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _owned_files(out: Path) -> set[str]:
+    """The files of `out` an earlier build wrote, which this build may delete: those its manifest
+    (or the pending record of an interrupted build) lists. A folder that is neither empty nor a
+    corpus is refused: pointed at a model folder, a build once deleted its weights."""
+    if not out.exists():
+        return set()
+    if not out.is_dir():
+        raise CorpusError(f"{out}: not a folder; --out must be a new, empty or corpus folder")
+    if not any(out.iterdir()):
+        return set()
+    names: set[str] = set()
+    for record in (MANIFEST, PENDING):
+        path = out / record
+        if not path.is_file():
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            if record == MANIFEST:
+                listed = [name for split in document["shards"].values() for name in split]
+                listed += [document["vocabulary"]["file"], SKIPPED]
+            else:
+                listed = list(document["files"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise CorpusError(f"{path}: not a corpus {record} ({error}); refusing to write into {out}") from None
+        # Only plain names inside the folder: a doctored manifest must not delete files elsewhere.
+        names |= {n for n in listed if isinstance(n, str) and n not in ("", ".", "..") and Path(n).name == n}
+        names.add(record)
+    if not names:
+        raise CorpusError(f"{out}: not empty and not a corpus folder (no {MANIFEST}); "
+                          "give --out a new or empty folder, or an earlier corpus to replace")
+    return names
+
+
+def _record_pending(out: Path, names: set[str]) -> None:
+    write_text_atomically(out / PENDING, json.dumps({"files": sorted(names)}, indent=1) + "\n")
+
+
 def _label(source: str, path: Path) -> str:
-    """The source a file is counted under: music21:folk is reported per collection."""
-    return f"music21:{path.parent.name}" if source == "music21:folk" else source
+    """The source a file is counted under: music21:folk and dance:all are reported per collection."""
+    return source_label(source, path)
 
 
 def _results(tasks: list[tuple[str, str]], jobs: int, progress: bool) -> Iterator[_FileResult]:
@@ -233,6 +302,7 @@ def _results(tasks: list[tuple[str, str]], jobs: int, progress: bool) -> Iterato
     bar = tqdm(total=len(tasks), unit="file", desc="building corpus", disable=not progress or None,
                file=sys.stderr)
     try:
+        jobs = max(1, min(jobs, len(tasks), max_jobs()))  # never more processes than files or cores
         if jobs == 1:
             for task in tasks:
                 yield _read_file(task)
@@ -284,22 +354,39 @@ def load_manifest(folder: str | Path) -> dict:  # type: ignore[type-arg]
     path = Path(folder) / MANIFEST
     if not path.is_file():
         raise CorpusError(f"{folder}: no {MANIFEST}; not a corpus folder, or its build did not finish")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise CorpusError(f"{folder}: corpus format {manifest.get('format_version')}, expected {FORMAT_VERSION}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as error:  # also a binary file (UnicodeDecodeError)
+        raise CorpusError(f"{path}: not a corpus manifest ({error})"[:300]) from None
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else type(manifest).__name__
+        raise CorpusError(f"{folder}: corpus format {str(found)[:40]}, expected {FORMAT_VERSION}")
+    shards, counts = manifest.get("shards"), manifest.get("counts")
+    # What readers index without looking: a damaged manifest is one line, not a KeyError.
+    if (not isinstance(shards, dict) or not isinstance(counts, dict)
+            or not all(isinstance(v, list) and all(isinstance(n, str) and Path(n).name == n for n in v)
+                       for v in shards.values())):
+        raise CorpusError(f"{path}: damaged manifest (its shards or counts are missing or malformed)")
     return manifest
 
 
 def load_vocabulary(folder: str | Path) -> Vocabulary:
-    return Vocabulary.from_json((Path(folder) / VOCAB).read_text(encoding="utf-8"))
+    path = Path(folder) / VOCAB
+    try:
+        return Vocabulary.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        raise CorpusError(f"{path}: damaged vocabulary ({error})"[:300]) from None
 
 
 def iter_split(folder: str | Path, split: str) -> Iterator[tuple[str, np.ndarray]]:
     """(name, token ids) of each tune of a split, shard by shard."""
     manifest = load_manifest(folder)
     for shard in manifest["shards"].get(split, []):
-        with np.load(Path(folder) / shard) as data:
-            ids, offsets, names = data["ids"], data["offsets"], data["names"]
+        try:
+            with np.load(Path(folder) / shard) as data:
+                ids, offsets, names = data["ids"], data["offsets"], data["names"]
+        except (ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            raise CorpusError(f"{Path(folder) / shard}: damaged shard ({error})"[:300]) from None
         for i, name in enumerate(names):
             yield str(name), ids[offsets[i]:offsets[i + 1]]
 
@@ -353,3 +440,8 @@ def plot_stats(stats: dict, out_dir: str | Path) -> list[Path]:  # type: ignore[
 
 def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def max_jobs() -> int:
+    """The most worker processes worth starting: one per core (files are parsed on the CPU)."""
+    return max(1, os.cpu_count() or 1)

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from symbolic.tune import LETTER_SEMITONES, Bar, Key, KeyChange, Note, Tune
+from symbolic.tune import Bar, KeyChange, Note, Tune
 
 INTERVAL_LIMIT = 12  # intervals beyond an octave are counted as an octave (the histogram's end bins)
 # Note-length classes in quarter notes (Yang & Lerch use 12 classes of full/dotted/triplet lengths;
@@ -225,22 +225,16 @@ def edit_similarity(first: Sequence[object], second: Sequence[object]) -> float:
     return 1.0 - previous[-1] / max(len(first), len(second))
 
 
-def scale_pitch_classes(key: Key) -> frozenset[int]:
-    """The seven pitch classes of a key's scale (its signature's letters), extras included."""
-    signature = key.signature
-    return frozenset((LETTER_SEMITONES[letter] + alter) % 12 for letter, alter in signature.items())
-
-
 def mode_adherence(tune: Tune) -> tuple[int, int]:
     """(notes in the scale of the key in force, notes) — ties merged, rests not counted."""
     key = tune.key
-    scale = scale_pitch_classes(key)
+    scale = key.scale
     inside = total = 0
     tied = False
     for element in tune.body:
         if type(element) is KeyChange:
             key = element.key
-            scale = scale_pitch_classes(key)
+            scale = key.scale
         elif type(element) is Note:
             if element.pitch is not None and not tied:
                 total += 1

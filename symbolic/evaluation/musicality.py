@@ -27,7 +27,7 @@ import numpy as np
 
 from symbolic.evaluation.metrics import LENGTH_CLASSES, NOTE_LENGTHS, length_class, melody, mode_adherence
 from symbolic.tokens import tune_type
-from symbolic.tune import LETTER_SEMITONES, Bar, Key, KeyChange, MeterChange, Note, Tune
+from symbolic.tune import Bar, Key, KeyChange, MeterChange, Note, Tune
 
 ALL = "all"
 # Usual playing range (MIDI, inclusive) of the melody instruments folk tunes are written for. The
@@ -43,19 +43,6 @@ ENDING_BARS = (":|", "::", "||", "|]", "[|")  # bar lines that can end a part (a
 def kind(tune: Tune) -> str:
     """The tune's type (jig, reel, ...; `other` when its R: field names none)."""
     return tune_type(tune.rhythm)
-
-
-def tonic_chord(key: Key) -> frozenset[int]:
-    """Pitch classes of degrees 1, 3 and 5 of the key's mode, read off its signature (so a key's
-    extra accidentals count): A dorian gives A C E, D mixolydian D F# A."""
-    letters = "CDEFGAB"
-    first = letters.index(key.tonic[0])
-    signature = key.signature
-    found = {key.tonic_pitch_class}
-    for step in (2, 4):
-        letter = letters[(first + step) % 7]
-        found.add((LETTER_SEMITONES[letter] + signature[letter]) % 12)
-    return frozenset(found)
 
 
 def _notes_with_keys(tune: Tune) -> Iterator[tuple[Note | Bar, Key]]:
@@ -146,7 +133,7 @@ def cadence_figures(tunes: Sequence[Tune]) -> dict[str, Any]:
             tonic_end += found[0] % 12 == found[1].tonic_pitch_class
         for pitch, key in part_endings(tune):
             part_count += 1
-            chord_end += pitch % 12 in tonic_chord(key)
+            chord_end += pitch % 12 in key.tonic_chord
     return {"share_last_note_tonic": _share(tonic_end, ended), "share_parts_end_tonic_chord": _share(chord_end, part_count),
             "parts": part_count}
 

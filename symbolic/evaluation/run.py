@@ -40,7 +40,7 @@ from symbolic.evaluation.musicality import musicality_figures
 from symbolic.evaluation.novelty import TrainingIndex, novelty_figures
 from symbolic.evaluation.parts import form_figures
 from symbolic.evaluation.validity import validity_figures
-from symbolic.models.evaluate import evaluate_tunes
+from symbolic.models.evaluate import evaluate
 from symbolic.models.modelfile import ModelFile, load_model
 from symbolic.tokens import HEADER_TOKENS, TokenError, normalize, tokens_to_tune
 from symbolic.tune import Tune
@@ -129,26 +129,6 @@ def _same_melody(original: Tune, normalised: Tune) -> bool:
         return normalize(original).body == normalised.body
     except SymbolicError:
         return False
-
-
-def likelihood(model: ModelFile, corpus: str | Path, split: str) -> dict[str, Any]:
-    """Bits per token and per note on the split; a corpus with another vocabulary is re-encoded
-    into the model's, and its tunes with tokens the model never saw are left out (and counted)."""
-    corpus_vocab = load_vocabulary(corpus)
-    tunes = [ids.astype(np.int32) for _, ids in iter_split(corpus, split)]
-    skipped = 0
-    if corpus_vocab.sha256 != model.vocab.sha256:
-        encoded = []
-        for ids in tunes:
-            try:
-                encoded.append(np.array(model.vocab.encode(corpus_vocab.decode(ids.tolist()), add_start_end=False),
-                                        dtype=np.int32))
-            except TokenError:
-                skipped += 1
-        tunes = encoded
-    figures: dict[str, Any] = dict(evaluate_tunes(model, tunes)) if tunes else {"tunes": 0}
-    figures["skipped_unknown_tokens"] = skipped
-    return figures
 
 
 def sample(model: ModelFile, headers: Sequence[tuple[str, str, str]], seed: int) -> tuple[list[Tune], int]:
@@ -249,7 +229,7 @@ def evaluate_models(models: Sequence[str | None], corpus: str | Path, out_dir: s
     for name, path in zip(model_names(models), models, strict=True):
         model = load_model(path)
         entry: dict[str, Any] = {"name": name, "path": str(path) if path else "bundled", "arch": model.config.arch}
-        entry["likelihood"] = likelihood(model, corpus, settings.split)
+        entry["likelihood"] = dict(evaluate(model, corpus, settings.split))
         tick = time.time()
         tunes, fallbacks = sample(model, headers, settings.seed)
         entry["sampling_seconds"] = round(time.time() - tick, 2)

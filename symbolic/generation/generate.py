@@ -18,14 +18,14 @@ import numpy as np
 from symbolic.abc.fields import default_unit
 from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError
-from symbolic.generation.grammar import FormGrammar, GenerationError, TokenTable
+from symbolic.generation.grammar import Cadence, FormGrammar, GenerationError, TokenTable
 from symbolic.generation.novelty import Match, NoveltyIndex
 from symbolic.generation.sampler import SamplingSettings, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
-from symbolic.tokens import HEADER_TOKENS, START, tokens_to_tune, tune_to_tokens, tune_type
-from symbolic.transpose import transpose_to
-from symbolic.tune import MODES, Meter, Tempo, Tune
+from symbolic.tokens import HEADER_TOKENS, START, tokens_to_tune, tune_to_tokens, tune_type, without_controls
+from symbolic.transpose import transpose, transpose_to
+from symbolic.tune import MODES, Key, Meter, Note, Tempo, Tune
 
 MAX_TUNES = 1000
 MAX_BATCH = 64
@@ -34,6 +34,11 @@ MAX_PRIME_CHARACTERS = 2000
 # tries is most likely forced to (a prime holding a whole training tune); the least similar is kept.
 MAX_RESAMPLES = 4
 NOVELTY_NOTE = "closest training tune: "
+# Where real dance tunes sit, whatever their key: the median of their median pitches is 72-74
+# (C5-D5) for every tonic of jigs, reels and hornpipes in the folk collections (measured with
+# benchmarks/musicality.py), and a fiddle's range is G3-E7.
+REGISTER_MEDIAN = 73
+REGISTER_RANGE = (55, 100)
 DEFAULT_METERS = {"jig": "6/8", "slip-jig": "9/8", "slide": "12/8", "reel": "4/4", "hornpipe": "4/4",
                   "strathspey": "4/4", "fling": "4/4", "barndance": "4/4", "schottische": "4/4", "polka": "2/4",
                   "march": "2/4", "waltz": "3/4", "mazurka": "3/4", "air": "3/4", "song": "3/4",
@@ -64,6 +69,7 @@ class Request:
     seed: int | None = None
     tempo: int | None = None  # quarter notes a minute
     max_similarity: float = 0.95  # resample tunes more similar than this to a training tune (1: never)
+    cadence: bool = True  # parts end on a tonic-chord tone, the tune on the tonic (the grammar's rule)
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_TUNES:
@@ -114,9 +120,15 @@ class _Generator:
                 name = token.split(":")[0]
                 raise GenerationError(f"the model never saw {name} {token.split(':', 1)[1]!r}; it knows "
                                       + ", ".join(self._known(name)))
-        bar_length = Meter(self.meter).bar_length
-        assert bar_length is not None
-        self.grammar = FormGrammar(TokenTable(self.vocab), bar_length, request.bars_per_part, request.parts)
+        table = TokenTable(self.vocab)
+        meter = Meter(self.meter)
+        cadence = Cadence.for_mode(self.mode, meter, table) if request.cadence else None
+        self.grammar = FormGrammar(table, meter, request.bars_per_part, request.parts, cadence,
+                                   countdown=model.tokenizer.bar_countdown)
+        # The mode prior: notes outside the mode's scale (tonic C, as tokens are) cost log-probability.
+        scale = list(Key("C", self.mode).scale)
+        outside = table.is_pitch & ~np.isin(table.pitch % 12, scale)
+        self.bias = np.where(outside, -request.sampling.mode_prior, 0.0) if request.sampling.mode_prior else None
         self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None
 
     def _known(self, name: str) -> list[str]:
@@ -155,8 +167,8 @@ class _Generator:
 
     def sample(self, prompts: list[list[int]]) -> list[list[str]]:
         """Each prompt's tune as key-normalised tokens (header included, <end> dropped)."""
-        bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng)
-        return [self.header + self.vocab.decode(body[:-1]) for body in bodies]
+        bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng, self.bias)
+        return [self.header + without_controls(self.vocab.decode(body[:-1])) for body in bodies]
 
     def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]]) -> list[Match | None]:
         """Replace, in place, tunes above the similarity limit by new samples; after
@@ -177,7 +189,7 @@ class _Generator:
         return list(best)
 
     def finish(self, normalised: Tune, key: str, number: int, match: Match | None) -> Tune:
-        tune = transpose_to(normalised, key)
+        tune = in_register(transpose_to(normalised, key))
         tempo = Tempo(self.request.tempo) if self.request.tempo else (
             Tempo(DEFAULT_TEMPOS[self.kind][1], DEFAULT_TEMPOS[self.kind][0]) if self.kind in DEFAULT_TEMPOS else None)
         fields: tuple[tuple[str, str], ...] = (("Z", f"symbolic, {self.model.config.arch}"),)
@@ -192,6 +204,23 @@ class _Generator:
         return dataclasses.replace(
             tune, reference=number, titles=(title,), tempo=tempo,
             rhythm=_rhythm(self.kind, self.meter), fields=fields)
+
+
+def in_register(tune: Tune) -> Tune:
+    """The tune moved by whole octaves to where a fiddle, flute or whistle player reads it: its
+    median pitch nearest REGISTER_MEDIAN, every note within REGISTER_RANGE where an octave allows."""
+    pitches = sorted(p for e in tune.body if type(e) is Note for p in e.pitches)
+    if not pitches:
+        return tune
+    median, low, high = pitches[len(pitches) // 2], pitches[0], pitches[-1]
+    lowest, highest = REGISTER_RANGE
+
+    def badness(octaves: int) -> tuple[bool, int]:
+        shift = 12 * octaves
+        return (low + shift < lowest or high + shift > highest, abs(median + shift - REGISTER_MEDIAN))
+
+    best = min(range(-3, 4), key=badness)
+    return transpose(tune, 12 * best, 7 * best) if best else tune
 
 
 def novelty_note(tune: Tune) -> str | None:

@@ -6,6 +6,14 @@ well formed: a note or rest, then a duration that still lets the bar be filled e
 optional tie (the next note is then the same pitch), and the right bar line exactly when the bar
 is full; <end> only after the last part. Pitches stay within a playable range. Everything is
 counted on an integer grid so the checks are exact and vectorised over the vocabulary.
+
+For a model trained with the bar countdown, every bar opens with the `left:<n>` token of its
+place in the part, forced, so the model always knows how far the cadence is.
+
+The cadence rule (on unless asked off): the last note of a part is a tone of the tonic chord,
+and the tune's last note is the tonic, at least a beat long. In the last bar of a part a note
+that would fill the bar must be such a tone, a rest or another note never fills it, and no
+note is tied there; in the tune's last bar every other note leaves room for a beat-long final.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from math import lcm
 import numpy as np
 
 from symbolic.errors import SymbolicError
-from symbolic.tokens import END, Vocabulary
+from symbolic.tokens import COUNTDOWN, COUNTDOWN_CAP, END, Vocabulary
+from symbolic.tune import Key, Meter
 
 LOWEST_PITCH = 55  # G3, the fiddle's lowest string, in the key-normalised register
 HIGHEST_PITCH = 88  # E6
@@ -59,6 +68,7 @@ class TokenTable:
         self.is_pitch = self.pitch >= 0
         self.playable = self.is_pitch & (self.pitch >= LOWEST_PITCH) & (self.pitch <= HIGHEST_PITCH)
         self.is_duration = self.duration > 0
+        self.countdown = {int(t[len(COUNTDOWN):]): i for i, t in enumerate(vocab.tokens) if t.startswith(COUNTDOWN)}
         self.rest = self.id_of("rest")
         self.tie = self.id_of("tie")
         self.end = self.id_of(END)
@@ -86,43 +96,96 @@ class FormState:
     part: int = 0  # parts finished
     bar: int = 0  # bars finished in this part
     position: int = 0  # grid steps into the bar
-    expect: str = "open"  # open | note | duration | after | close | end | done
+    expect: str = "open"  # open | count | note | duration | after | tied | end | done
     last_pitch: int | None = None
     tied_pitch: int | None = None
     triplet_left: int = 0  # notes still owed to a triplet group
     triplet_steps: int = 0
+    given: bool = False  # the user's opening bars are being read: they keep their own cadences
     tokens: list[int] = field(default_factory=list)
+
+    @property
+    def role(self) -> str:
+        """What the bar being written closes: `final` (the tune), `part`, or nothing."""
+        if self.bar != self.bars_per_part - 1:
+            return ""
+        return "final" if self.part == self.parts - 1 else "part"
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """Pitch classes (tonic C, as tokens are) that may close a part and the tune, and the
+    shortest final note, in grid steps."""
+
+    part: frozenset[int]
+    final: frozenset[int]
+    final_steps: int
+
+    @classmethod
+    def for_mode(cls, mode: str, meter: Meter, table: TokenTable) -> Cadence:
+        key = Key("C", mode)
+        beat = Fraction(3 if meter.is_compound else 1) * 4 / meter.denominator
+        return cls(key.tonic_chord, frozenset({key.tonic_pitch_class}), table.steps(beat))
 
 
 class FormGrammar:
-    def __init__(self, table: TokenTable, bar_length: Fraction, bars_per_part: int, parts: int) -> None:
+    def __init__(self, table: TokenTable, meter: Meter, bars_per_part: int, parts: int,
+                 cadence: Cadence | None = None, countdown: bool = False) -> None:
         if bars_per_part < 1 or parts < 1:
             raise GenerationError("a tune needs at least one part of at least one bar")
+        bar_length = meter.bar_length
+        if bar_length is None:
+            raise GenerationError("generation needs a meter with bars (not M:none)")
         self.table = table
         self.bar_steps = table.steps(bar_length)
         self.bars_per_part, self.parts = bars_per_part, parts
         self.open_bar = table.id_of("bar:|:")
         self.plain_bar = table.id_of("bar:|")
         self.close_bar = table.id_of("bar::|")
+        missing = [n for n in range(1, min(bars_per_part, COUNTDOWN_CAP) + 1) if n not in table.countdown]
+        if countdown and missing:
+            raise GenerationError(f"this model never saw a part with {missing[0]} bars to go; "
+                                  "ask for fewer bars per part")
+        self.countdown = countdown
+        plain = sorted({int(d) for d in table.duration[table.is_plain]})
         # fillable[r]: r grid steps can be filled exactly with the model's durations.
-        fillable = np.zeros(self.bar_steps + 1, dtype=bool)
-        fillable[0] = True
-        steps = sorted({int(d) for d in table.duration[table.is_plain]})
-        for r in range(1, self.bar_steps + 1):
-            fillable[r] = any(fillable[r - d] for d in steps if d <= r)
-        if not fillable[self.bar_steps]:
+        self.fillable = self._fillable(plain, 0)
+        if not self.fillable[self.bar_steps]:
             raise GenerationError("the model's note lengths cannot fill a bar of this meter")
-        self.fillable = fillable
+        self.cadence = cadence
+        if cadence is not None:
+            # final_fill[r]: r steps can end the tune, every note leaving 0 or >= a final's length.
+            self.final_fill = self._fillable(plain, cadence.final_steps)
+            if not self.final_fill[self.bar_steps] or 2 * cadence.final_steps > self.bar_steps:
+                self.final_fill = self.fillable  # a bar of one beat: no room for a rule on length
         # Many tunes (and steps) share a state: masks are cached by what they depend on.
         self._masks: dict[tuple, np.ndarray] = {}  # type: ignore[type-arg]
+
+    def _fillable(self, steps: list[int], last_at_least: int) -> np.ndarray:
+        """Which remainders can be filled by notes of `steps`, the last at least `last_at_least`
+        long and every other leaving 0 or at least that much."""
+        fillable = np.zeros(self.bar_steps + 1, dtype=bool)
+        fillable[0] = True
+        for r in range(1, self.bar_steps + 1):
+            fillable[r] = any(d == r and d >= last_at_least or d < r and r - d >= last_at_least and fillable[r - d]
+                              for d in steps)
+        return fillable
 
     def new_state(self) -> FormState:
         return FormState(self.bar_steps, self.bars_per_part, self.parts)
 
+    def tones(self, state: FormState) -> frozenset[int] | None:
+        """The pitch classes that may close the bar being written, or None (any)."""
+        if self.cadence is None or not state.role or state.given:
+            return None
+        return self.cadence.final if state.role == "final" else self.cadence.part
+
     def allowed(self, state: FormState) -> np.ndarray:
         """The tokens that may come next (a shared array: do not modify it)."""
-        key = (state.expect, state.position, state.bar == state.bars_per_part - 1, state.tied_pitch,
-               state.triplet_left, state.triplet_steps, state.last_pitch is None)
+        tones = self.tones(state)
+        closing = None if tones is None or state.last_pitch is None else state.last_pitch % 12 in tones
+        key = (state.expect, state.position, state.role, state.tied_pitch, state.triplet_left, state.triplet_steps,
+               state.last_pitch is None, closing, state.given, state.bar if state.expect == "count" else -1)
         mask = self._masks.get(key)
         if mask is None:
             mask = self._masks[key] = self._allowed(state)
@@ -134,21 +197,18 @@ class FormGrammar:
         expect = state.expect
         if expect == "open":
             mask[self.open_bar] = True
+        elif expect == "count":
+            mask[table.countdown[min(self.bars_per_part - state.bar, COUNTDOWN_CAP)]] = True
         elif expect == "note":
             self._allow_note(mask, state)
         elif expect == "duration":
-            durations = table.duration
-            if state.triplet_left:
-                mask[table.is_triplet & (durations == state.triplet_steps)] = True
-            else:
-                left = state.bar_steps - state.position
-                span = np.where(table.is_triplet, 3 * durations, durations)  # a triplet takes three notes
-                fits = (table.is_plain | table.is_triplet) & (span <= left)
-                mask[fits & self.fillable[np.clip(left - span, 0, None)]] = True
+            mask[self._durations(state, closing=self._closes(state))] = True
         elif expect in ("after", "tied"):
             full = state.position == state.bar_steps
             last_of_part = state.bar == state.bars_per_part - 1
-            if expect == "after" and state.last_pitch is not None and not (full and last_of_part):
+            # No tie out of a part, nor inside a cadence bar (the closing note must be free).
+            if expect == "after" and state.last_pitch is not None and self.tones(state) is None \
+                    and not (full and last_of_part):
                 mask[table.tie] = True
             if full:
                 mask[self.close_bar if last_of_part else self.plain_bar] = True
@@ -158,20 +218,49 @@ class FormGrammar:
             mask[table.end] = True
         return mask
 
+    def _closes(self, state: FormState) -> bool:
+        """Whether the note just chosen may fill the bar."""
+        tones = self.tones(state)
+        return tones is None or (state.last_pitch is not None and state.last_pitch % 12 in tones)
+
+    def _durations(self, state: FormState, closing: bool) -> np.ndarray:
+        """The duration tokens the current note may take; `closing`: it may fill the bar."""
+        table = self.table
+        durations = table.duration
+        left = state.bar_steps - state.position
+        if state.triplet_left:
+            fits = table.is_triplet & (durations == state.triplet_steps)
+            return fits & (closing | (left - durations > 0)) if state.triplet_left == 1 else fits
+        span = np.where(table.is_triplet, 3 * durations, durations)  # a triplet takes three notes
+        fits = (table.is_plain | table.is_triplet) & (span <= left)
+        remainder = np.clip(left - span, 0, None)
+        tones = self.tones(state)
+        fits &= (self.final_fill if tones is not None and state.role == "final" else self.fillable)[remainder]
+        if tones is not None:
+            fits &= (remainder > 0) | (closing & table.is_plain)  # a triplet's short last note ends no part
+        return fits
+
     def _allow_note(self, mask: np.ndarray, state: FormState) -> None:
-        """A note or rest starts: after a tie only the tied pitch, else any playable pitch or a rest."""
+        """A note or rest starts: after a tie only the tied pitch, else any playable pitch or a
+        rest; a note that must fill the part's last bar only a cadence tone."""
         table = self.table
         if state.tied_pitch is not None:
             mask[table.is_pitch & (table.pitch == state.tied_pitch)] = True
-        else:
-            mask[table.playable] = True
-            mask[table.rest] = True
+            return
+        tones = self.tones(state)
+        if tones is not None and not self._durations(state, closing=False).any():
+            mask[table.playable & np.isin(table.pitch % 12, list(tones))] = True
+            return
+        mask[table.playable] = True
+        mask[table.rest] = True
 
     def advance(self, state: FormState, token: int) -> None:
         """Move `state` past `token`, which must be allowed."""
         table = self.table
         state.tokens.append(token)
         if token == self.open_bar:
+            state.expect = "count" if self.countdown else "note"
+        elif self.countdown and state.expect == "count":
             state.expect = "note"
         elif table.is_pitch[token] or token == table.rest:
             state.last_pitch = int(table.pitch[token]) if table.is_pitch[token] else None
@@ -196,14 +285,14 @@ class FormGrammar:
                 state.bar = 0
                 state.expect = "end" if state.part == state.parts else "open"
             else:
-                state.expect = "note"
+                state.expect = "count" if self.countdown else "note"
         elif token == table.end:
             state.expect = "done"
         else:
             raise GenerationError(f"token {table.vocab.tokens[token]!r} is not allowed here")
 
     def max_tokens(self) -> int:
-        """A hard bound: every bar of the smallest notes, each with a tie, plus bar lines."""
+        """A hard bound: every bar of the smallest notes, each with a tie, plus bar lines and counts."""
         smallest = int(self.table.duration[self.table.is_plain | self.table.is_triplet].min())
-        per_bar = 3 * (self.bar_steps // smallest) + 1
+        per_bar = 3 * (self.bar_steps // smallest) + 2
         return self.parts * (self.bars_per_part * per_bar + 2) + 2

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.errors import SymbolicError
-from symbolic.tokens import HEADER_TOKENS, tune_to_tokens, tune_type
+from symbolic.tokens import HEADER_TOKENS, tune_to_tokens, tune_type, without_controls
 from symbolic.tune import Tune
 
 # Events per shingle. Measured on the bundled corpus (held-out tunes against the 11,349 training
@@ -266,7 +266,7 @@ def build_from_corpus(corpus: str | Path, split: str = "train", with_titles: boo
     token_lists: list[list[str]] = []
     for name, ids in iter_split(corpus, split):
         shard_names.append(name)
-        token_lists.append(vocab.decode(ids.tolist()))
+        token_lists.append(without_controls(vocab.decode(ids.tolist())))  # generated tunes are compared without them
     if not shard_names:
         raise NoveltyError(f"{corpus}: the {split} split has no tunes")
     found = _source_titles(shard_names) if with_titles else {}

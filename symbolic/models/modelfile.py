@@ -24,7 +24,8 @@ import numpy as np
 from symbolic.atomic import write_atomically, write_text_atomically
 from symbolic.errors import SymbolicError
 from symbolic.models.config import ConfigError, ModelConfig
-from symbolic.tokens import Vocabulary
+from symbolic.models.weightcheck import WeightFileError, check_weight_file, declared_arrays
+from symbolic.tokens import TokenizerSettings, Vocabulary
 
 FORMAT_VERSION = 1
 MODEL_JSON, VOCAB_JSON, WEIGHTS, NOVELTY = "model.json", "vocab.json", "weights.npz", "novelty.npz"
@@ -64,6 +65,12 @@ class ModelFile:
         write_text_atomically(folder / MODEL_JSON, json.dumps(document, indent=2) + "\n")
         return folder
 
+    @property
+    def tokenizer(self) -> TokenizerSettings:
+        """How the model's training tunes were tokenised (in model.json's `data`); models from
+        before the settings were recorded read as the plain tokenizer they were made with."""
+        return TokenizerSettings.from_dict(self.meta.get("data", {}).get("tokenizer"))
+
     def lstm(self):  # type: ignore[no-untyped-def]
         from symbolic.models.numpy_lstm import NumpyLstmModel
 
@@ -97,14 +104,19 @@ def load_model(path: str | Path | None = None) -> ModelFile:
     if vocab.sha256 != document.get("vocabulary_sha256"):
         raise ModelFileError(f"{folder}: {VOCAB_JSON} is not the vocabulary this model was trained with")
     try:
+        # Shapes and sizes are checked from the headers first: NumPy allocates what a header declares.
+        check_weight_file(folder / WEIGHTS, config, len(vocab))
         with np.load(folder / WEIGHTS) as archive:
             weights = {name: archive[name] for name in archive.files}
+    except WeightFileError as error:
+        raise ModelFileError(f"{folder}/{WEIGHTS}: {error}") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise ModelFileError(f"{folder}/{WEIGHTS}: damaged or truncated ({error})") from None
     meta = {k: v for k, v in document.items() if k not in ("format_version", "config", "vocabulary_sha256")}
     novelty = None
     if (folder / NOVELTY).is_file():
         try:
+            declared_arrays(folder / NOVELTY)  # sizes checked before NumPy allocates them
             with np.load(folder / NOVELTY) as archive:
                 novelty = {name: archive[name] for name in archive.files}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
@@ -131,6 +143,8 @@ def _check_shapes(model: ModelFile, folder: Path) -> None:
         order = model.weights.get("order")
         if order is None or int(order[1]) != len(model.vocab):
             raise ModelFileError(f"{folder}: n-gram counts do not match the vocabulary")
+        if int(order[0]) != len(model.weights) - 1:  # one counts_n array per context length
+            raise ModelFileError(f"{folder}: an order-{int(order[0])} n-gram with {len(model.weights) - 1} count arrays")
         return
     embeddings = model.weights.get("embedding/embeddings")
     logits = model.weights.get("logits/kernel")

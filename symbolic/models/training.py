@@ -6,8 +6,11 @@ one or several GPUs with MirroredStrategy, several machines with MultiWorkerMirr
 TF_CONFIG. Each global batch is cut into one row slice per replica; the loss is the token-masked
 mean cross-entropy over the global batch, so a step's update does not depend on the replica count.
 Every `checkpoint_every` steps and after each epoch the whole compiled Keras model (weights and
-optimizer state) and the position in the data are saved atomically under MODEL_DIR/checkpoint;
-`--resume` continues from there, skipping the batches already seen in the interrupted epoch. The
+optimizer state) is saved under a new name in MODEL_DIR/checkpoint, then state.json (the position
+in the data, the interrupted epoch's sums so far, and the name of that checkpoint) replaces the old
+state atomically: the state is the commit, so a kill at any moment leaves a state and the model it
+names, never a state one checkpoint behind its optimizer. `--resume` continues from there, skipping
+the batches already seen in the interrupted epoch. The
 model file (see modelfile.py) is written whenever the validation loss improves, so MODEL_DIR
 always holds the best model so far. With several workers only the chief writes under MODEL_DIR."""
 
@@ -34,10 +37,11 @@ from symbolic.errors import SymbolicError
 from symbolic.models.config import ModelConfig
 from symbolic.models.data import bar_ids, lm_windows, load_split, padded_batches, seq2seq_examples
 from symbolic.models.modelfile import ModelFile
+from symbolic.tokens import TokenizerSettings
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_JSON = "state.json"
-LAST_KERAS = "last.keras"
+LAST_KERAS = "last.keras"  # the one checkpoint name of states written before they named theirs
 HISTORY_CSV = "training.csv"
 
 
@@ -54,7 +58,8 @@ def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: b
     train_tunes, valid_tunes = load_split(corpus, "train"), load_split(corpus, "valid")
     if not train_tunes or not valid_tunes:
         raise TrainingError(f"{corpus}: training needs tunes in both the train and the valid split")
-    data_info = {"corpus": str(corpus), "counts": manifest["counts"], "vocabulary_sha256": vocab.sha256}
+    data_info = {"corpus": str(corpus), "counts": manifest["counts"], "vocabulary_sha256": vocab.sha256,
+                 "tokenizer": TokenizerSettings.from_dict(manifest.get("tokenizer")).to_dict()}
     if config.arch == "ngram":
         return _train_ngram(config, vocab, train_tunes, valid_tunes, out, data_info)
     return _Trainer(config, vocab, train_tunes, valid_tunes, out, data_info, resume, strategy, verbose).run()
@@ -100,6 +105,10 @@ def make_strategy(name: str) -> Any:
     if name not in ("auto", "default"):
         raise TrainingError(f"unknown strategy {name!r}: auto, default, mirrored or multiworker")
     return tf.distribute.get_strategy()
+
+
+# The running sums of the epoch in progress, saved with each checkpoint.
+_EPOCH_START = {"epoch_loss_sum": 0.0, "epoch_tokens": 0.0, "epoch_seconds": 0.0}
 
 
 class _Trainer:
@@ -234,9 +243,15 @@ class _Trainer:
         path = self.checkpoints / STATE_JSON
         if self.resume:
             # Multi-worker resume reads the chief's checkpoint: MODEL_DIR must be storage every worker sees.
-            if not (self.checkpoints / LAST_KERAS).is_file() or not path.is_file():
+            if not path.is_file():
                 raise TrainingError(f"{self.out}: no checkpoint to resume from")
-            state = json.loads(path.read_text())
+            try:
+                state = json.loads(path.read_text(encoding="utf-8"))
+                named = state.get("checkpoint", LAST_KERAS)
+            except (ValueError, AttributeError) as error:
+                raise TrainingError(f"{path}: damaged checkpoint state ({error})") from None
+            if not isinstance(named, str) or Path(named).name != named or not (self.checkpoints / named).is_file():
+                raise TrainingError(f"{path}: the checkpoint it names ({named!r}) is missing")
             if state.get("config") != json.loads(self.config.to_json()):
                 raise TrainingError(f"{self.out}: the checkpoint was made with another config; resume with it")
             return state
@@ -246,19 +261,28 @@ class _Trainer:
                                     "or train into another folder")
             self.checkpoints.mkdir(parents=True)
         return {"config": json.loads(self.config.to_json()), "epoch": 0, "step_in_epoch": 0, "best_valid": None,
-                "best_epoch": None, "stale_epochs": 0, "seconds": 0.0, "tokens": 0, "history": []}
+                "best_epoch": None, "stale_epochs": 0, "seconds": 0.0, "tokens": 0, "history": [],
+                "checkpoint": None, "saves": 0, **_EPOCH_START}
 
     def save_checkpoint(self, model, state: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
         # Every worker saves: reading the compiled model's on-read (metric) variables can be a
         # collective under MultiWorkerMirroredStrategy, so a worker that skipped the save could
         # hang the chief. Only the chief's copy is kept (the TensorFlow multi-worker tutorial's way).
         folder = self.checkpoints if self.chief else Path(tempfile.mkdtemp(prefix="symbolic-worker-"))
+        state["saves"] = state.get("saves", 0) + 1
+        name = f"checkpoint-{state['saves']:06d}.keras"
         try:
-            temp = folder / f".{LAST_KERAS}.part.keras"
+            temp = folder / f".{name}.part.keras"
             model.save(temp)  # Keras wants the .keras suffix; renamed into place below
             if self.chief:
-                os.replace(temp, self.checkpoints / LAST_KERAS)
+                os.replace(temp, self.checkpoints / name)
+                # The commit: until state.json names the new file, a resume reads the old state
+                # and the old checkpoint it names, which are kept until then.
+                state["checkpoint"] = name
                 write_text_atomically(self.checkpoints / STATE_JSON, json.dumps(state, indent=1))
+                for old in self.checkpoints.glob("*.keras"):
+                    if old.name != name:
+                        old.unlink(missing_ok=True)
         finally:
             if not self.chief:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -275,7 +299,7 @@ class _Trainer:
         first_batches = self.batches(state["epoch"])
         steps_per_epoch = len(first_batches)
         with strategy.scope():
-            model = (keras.models.load_model(self.checkpoints / LAST_KERAS) if self.resume
+            model = (keras.models.load_model(self.checkpoints / state.get("checkpoint", LAST_KERAS)) if self.resume
                      else self.compile(steps_per_epoch))
             # Built here, in scope, so its slots are distributed variables and not created inside the tf.function.
             if not model.optimizer.built:
@@ -292,8 +316,10 @@ class _Trainer:
                 print(f"epoch {epoch + 1}/{self.config.epochs}", file=sys.stderr, flush=True)
                 progress = keras.utils.Progbar(len(batches), stateful_metrics=["loss"])
                 progress.update(skip)
-            loss_sum = tokens = 0.0
-            started = time.time()
+            # A resumed epoch goes on from the sums its checkpoint saved, so its row in
+            # training.csv counts all its batches, not only those after the resume.
+            loss_sum, tokens = float(state.get("epoch_loss_sum", 0.0)), float(state.get("epoch_tokens", 0.0))
+            started = time.time() - float(state.get("epoch_seconds", 0.0))
             for element in self.dataset(strategy, batches[skip:]):
                 step_sum, step_tokens = train_step(element)
                 loss_sum, tokens = loss_sum + float(step_sum), tokens + float(step_tokens)
@@ -301,6 +327,7 @@ class _Trainer:
                 if progress is not None:
                     progress.update(state["step_in_epoch"], [("loss", loss_sum / max(tokens, 1.0))])
                 if state["step_in_epoch"] % self.config.checkpoint_every == 0:
+                    state.update(epoch_loss_sum=loss_sum, epoch_tokens=tokens, epoch_seconds=time.time() - started)
                     self.save_checkpoint(model, state)
             seconds = time.time() - started
             train_loss = loss_sum / tokens if tokens else float("nan")
@@ -319,6 +346,7 @@ class _Trainer:
             else:
                 state["stale_epochs"] += 1
             state["epoch"], state["step_in_epoch"] = epoch + 1, 0
+            state.update(_EPOCH_START)
             if improved:
                 best = self.export(model, state)
             if self.chief:

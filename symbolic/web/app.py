@@ -6,7 +6,13 @@ Routes (nothing else answers; every error is JSON with an `error` message, never
   POST /api/render       queue edited ABC     GET  /api/jobs/ID    a job's state and results
   GET  /files/ID         a stored output (?download=1 offers it as a download)
 No route takes a path: static files are read into memory when the app is made, and outputs
-are looked up by random id in the in-memory store.
+are looked up by random id in the store (files in a private folder, streamed from disk).
+
+What one client can make the server hold is bounded: a request body (`params.MAX_BODY_BYTES`,
+read within `body_timeout_s`), its jobs (`max_jobs_per_client`, run round robin with other
+clients'), a job's audio and output (`outputs.MAX_AUDIO_SECONDS`, `outputs.MAX_JOB_BYTES`, checked
+before rendering) and its share of the store (`store_bytes_per_client`). A client that hangs up
+mid-body is one log line, not a 500 with a traceback.
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from symbolic.abc.writer import write_abc
@@ -37,7 +44,7 @@ from symbolic.midi.writer import MidiOptions
 from symbolic.models.modelfile import ModelFile, load_model
 from symbolic.web import params
 from symbolic.web.jobs import Job, JobQueue, QueueFull
-from symbolic.web.outputs import OutputSettings, tune_outputs
+from symbolic.web.outputs import JobBudget, OutputSettings, check_budget, tune_outputs
 from symbolic.web.params import BadRequest, Choices
 from symbolic.web.store import OutputStore
 
@@ -62,6 +69,9 @@ class WebSettings:
     max_queued_jobs: int = 32
     max_jobs_per_client: int = 8
     store_bytes: int = 256 * 1024 * 1024  # about 100 batches of tunes with their WAVs
+    # One client's files push out its own oldest first once it holds this much of the store.
+    store_bytes_per_client: int = 64 * 1024 * 1024
+    body_timeout_s: float = 10.0  # a request body must arrive within this (a slow sender gets 408)
     # Host headers accepted: loopback names by default, which stops DNS-rebinding pages from
     # reaching a server bound to loopback. ("*",) accepts any (for --host 0.0.0.0).
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
@@ -74,7 +84,8 @@ class _State:
         self.model = model
         self.choices = Choices.of(model)
         self.jobs = JobQueue(settings.workers, settings.max_queued_jobs, settings.max_jobs_per_client)
-        self.store = OutputStore(settings.store_bytes)
+        self.store = OutputStore(settings.store_bytes, settings.store_bytes_per_client)
+        self.body_timeout_s = settings.body_timeout_s
         self.static = _load_static()
 
 
@@ -90,15 +101,23 @@ def create_app(model: ModelFile | str | None = None, settings: WebSettings | Non
             yield
         finally:
             state.jobs.stop()
+            state.store.close()
 
     def handler(function: Callable[[Request, _State], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
                 return await function(request, state)
             except BadRequest as error:
-                return _error(error.status, error.message, **error.extra)
+                # After a body timeout the rest of the body may still come: do not read it as a request.
+                headers = {"Connection": "close"} if error.status == 408 else None
+                return _error(error.status, error.message, headers=headers, **error.extra)
             except QueueFull as error:
                 return _error(error.status, error.message, headers={"Retry-After": "2"})
+            except ClientDisconnect:
+                # Nobody reads the answer; one line, not a 500 and a traceback (3,000 of them made 17.7 MB).
+                log.info("%s %s: the client disconnected before sending the whole body",
+                         request.method, request.url.path)
+                return Response(status_code=400)
         return endpoint
 
     routes = [
@@ -144,43 +163,48 @@ async def _options(request: Request, state: _State) -> Response:
 
 
 async def _generate(request: Request, state: _State) -> Response:
-    chosen = params.parse_generate(await _read_json(request), state.choices)
+    chosen = params.parse_generate(await _read_json(request, state), state.choices)
     tune_request = await run_in_threadpool(_check_generate, chosen, state.model)
     output = OutputSettings(chosen.instrument, chosen.tempo)
+    client = _client(request)
 
     def work(job: Job) -> list[dict[str, Any]]:
         job.advance(f"sampling {chosen.count} tune{'s' if chosen.count > 1 else ''}")
         tunes = generate(state.model, request=tune_request)
         job.advance("sampled", 1)
         results = []
+        budget = JobBudget(client)  # a sampled tune's length is known only now: checked before rendering
         for number, tune in enumerate(tunes, 1):
             job.advance(f"drawing and playing tune {number} of {len(tunes)}")
-            results.append(tune_outputs(tune, write_abc(tune), output, state.store, f"tune-{number}"))
+            results.append(tune_outputs(tune, write_abc(tune), output, state.store, f"tune-{number}", budget))
             job.advance(f"tune {number} of {len(tunes)} ready", 1)
         return results
 
-    job = state.jobs.submit(_client(request), "generate", chosen.count + 1, work)
+    job = state.jobs.submit(client, "generate", chosen.count + 1, work)
     return JSONResponse(job.as_json(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
 
 
 async def _render(request: Request, state: _State) -> Response:
-    chosen = params.parse_render(await _read_json(request), state.choices)
+    chosen = params.parse_render(await _read_json(request, state), state.choices)
     _midi_options(chosen.instrument, chosen.tempo)
+    output = OutputSettings(chosen.instrument, chosen.tempo)
+    client = _client(request)
     try:
         # Reading is bounded by the text limit and the reader's own limits; still kept off the loop.
+        # The budget is checked here, before queueing: a too-long tune is a 422 now, not a failed job.
         tune = await run_in_threadpool(_read_one, chosen.abc)
+        await run_in_threadpool(check_budget, tune, output, JobBudget(client))
     except AbcSyntaxError as error:
         raise BadRequest(f"line {error.line}, column {error.column}: {error.reason}", 422,
                          line=error.line, column=error.column, reason=error.reason) from None
     except SymbolicError as error:
         raise BadRequest(str(error), 422) from None
-    output = OutputSettings(chosen.instrument, chosen.tempo)
 
     def work(job: Job) -> list[dict[str, Any]]:
         job.advance("drawing and playing the tune")
-        return [tune_outputs(tune, chosen.abc, output, state.store, f"tune-{tune.reference}")]
+        return [tune_outputs(tune, chosen.abc, output, state.store, f"tune-{tune.reference}", JobBudget(client))]
 
-    job = state.jobs.submit(_client(request), "render", 1, work)
+    job = state.jobs.submit(client, "render", 1, work)
     return JSONResponse(job.as_json(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
 
 
@@ -201,8 +225,13 @@ async def _file(request: Request, state: _State) -> Response:
     disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
     headers = {"Content-Disposition": f'{disposition}; filename="{stored.filename}"',
                "Content-Security-Policy": _FILE_POLICY, "Cache-Control": "private, max-age=3600"}
-    # Starlette answers Range requests only for FileResponse; the audio element copes with a whole file.
-    return Response(stored.data, media_type=stored.content_type, headers=headers)
+    # Streamed from disk in chunks, with Range support (the audio element seeks): a slow reader
+    # holds a chunk, not the file (8 slow readers of a 156 MB WAV once held 1.17 GB).
+    try:  # evicted since the lookup: as if it had never been found
+        found = await anyio.Path(stored.path).stat()
+    except FileNotFoundError:
+        raise BadRequest("no such file (outputs are kept for a while, then forgotten)", 404) from None
+    return FileResponse(stored.path, media_type=stored.content_type, headers=headers, stat_result=found)
 
 
 # ---------------------------------------------------------------- helpers
@@ -235,7 +264,7 @@ def _read_one(text: str) -> Any:
     return read_tune(text, source="abc")
 
 
-async def _read_json(request: Request) -> object:
+async def _read_json(request: Request, state: _State) -> object:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         # Also stops plain cross-site form posts, which cannot send application/json.
         raise BadRequest("send the parameters as a JSON object (Content-Type: application/json)", 415)
@@ -243,10 +272,13 @@ async def _read_json(request: Request) -> object:
     if declared is not None and (not declared.isdigit() or int(declared) > params.MAX_BODY_BYTES):
         raise BadRequest(f"the request body is larger than {params.MAX_BODY_BYTES} bytes", 413)
     body = bytearray()
-    async for chunk in request.stream():  # a chunked body has no length to check up front
-        body += chunk
-        if len(body) > params.MAX_BODY_BYTES:
-            raise BadRequest(f"the request body is larger than {params.MAX_BODY_BYTES} bytes", 413)
+    with anyio.move_on_after(state.body_timeout_s) as timer:
+        async for chunk in request.stream():  # a chunked body has no length to check up front
+            body += chunk
+            if len(body) > params.MAX_BODY_BYTES:
+                raise BadRequest(f"the request body is larger than {params.MAX_BODY_BYTES} bytes", 413)
+    if timer.cancelled_caught:
+        raise BadRequest(f"the request body did not arrive within {state.body_timeout_s:g} s", 408)
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

@@ -1,9 +1,11 @@
 """A bounded job queue: generation and rendering run on worker threads, never on a request.
 
-- `workers` threads take jobs in arrival order (default 2: this is CPU work on a small machine;
-  more threads would only share the same cores).
+- `workers` threads take jobs round robin between clients (the client address), in arrival order
+  within a client: a client with six jobs waiting delays another client's first job by at most
+  one job per client, not six (default 2 workers: CPU work on a small machine; more threads
+  would only share the same cores).
 - At most `max_queued` jobs wait or run at once (a full queue answers 503), and at most
-  `max_per_client` of them belong to one client (429), so one client cannot starve the others.
+  `max_per_client` of them belong to one client (429).
 - Finished jobs are kept for polling, at most `max_kept` of them, oldest dropped first.
 A job's `work` reports progress through `Job.advance`; a `SymbolicError` fails the job with its
 message, any other exception fails it with a generic one (logged here, never sent to a client).
@@ -12,11 +14,10 @@ message, any other exception fails it with a generic one (logged here, never sen
 from __future__ import annotations
 
 import logging
-import queue
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,21 +68,27 @@ class JobQueue:
         if workers < 1 or max_queued < 1 or max_per_client < 1 or max_kept < 1:
             raise ValueError("job queue sizes must be positive")
         self.workers, self.max_queued, self.max_per_client, self.max_kept = workers, max_queued, max_per_client, max_kept
-        self._pending: queue.Queue[Job | None] = queue.Queue()
+        self._waiting: OrderedDict[str, deque[Job]] = OrderedDict()  # client -> its jobs; next client first
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._active: dict[str, int] = {}  # client -> jobs queued or running
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
+        self._stopping = False
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        with self._lock:
+            self._stopping = False
         for number in range(self.workers):
             thread = threading.Thread(target=self._run, name=f"symbolic-web-{number}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
-        for _ in self._threads:
-            self._pending.put(None)
+        """Let the workers finish the jobs already queued, then end them."""
+        with self._ready:
+            self._stopping = True
+            self._ready.notify_all()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -97,7 +104,8 @@ class JobQueue:
             self._active[client] = self._active.get(client, 0) + 1
             self._jobs[job.id] = job
             self._forget_old()
-        self._pending.put(job)
+            self._waiting.setdefault(client, deque()).append(job)
+            self._ready.notify()
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -115,8 +123,23 @@ class JobQueue:
         for job_id in [j.id for j in self._jobs.values() if j.state in (DONE, FAILED)][:max(0, excess)]:
             del self._jobs[job_id]
 
+    def _next(self) -> Job | None:
+        """The next job, round robin between clients; None once stopping and nothing waits."""
+        with self._ready:
+            while not self._waiting:
+                if self._stopping:
+                    return None
+                self._ready.wait()
+            client, jobs = next(iter(self._waiting.items()))
+            job = jobs.popleft()
+            if jobs:
+                self._waiting.move_to_end(client)  # its next job waits for every other client's
+            else:
+                del self._waiting[client]
+            return job
+
     def _run(self) -> None:
-        while (job := self._pending.get()) is not None:
+        while (job := self._next()) is not None:
             job.state, job.stage = RUNNING, "starting"
             try:
                 job.results = job.work(job)

@@ -7,6 +7,7 @@ the page by /api/options, so the form and the server agree on them.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,9 @@ MAX_ABC_CHARACTERS = 20_000
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 5.0
 MIN_TEMPO, MAX_TEMPO = 20, 400  # quarter notes a minute, the range Request accepts
 MAX_SEED = 2**32 - 1
+# No field takes more digits than a seed; Python refuses to convert integers of over 4,300 digits
+# with a ValueError that is not a JSONDecodeError, which once made such a body a 500.
+MAX_INTEGER_DIGITS = 20
 DEFAULT_INSTRUMENT = "fiddle"
 # A tonic as `transpose_to` reads it: letter and at most one accidental.
 KEY_PATTERN = re.compile(r"[A-G][#b]?")
@@ -111,6 +115,21 @@ def limits() -> dict[str, Any]:
             "max_abc_characters": MAX_ABC_CHARACTERS, "temperature": [MIN_TEMPERATURE, MAX_TEMPERATURE],
             "top_p": [0.0, 1.0], "tempo": [MIN_TEMPO, MAX_TEMPO], "seed": [0, MAX_SEED],
             "max_body_bytes": MAX_BODY_BYTES}
+
+
+def decode_json(body: bytes) -> object:
+    """The request body as JSON, or a BadRequest (400) for anything that is not small, valid JSON."""
+
+    def integer(text: str) -> int:
+        if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+            raise BadRequest(f"a number of {len(text.lstrip('-')):,} digits; no field takes more than "
+                             f"{MAX_INTEGER_DIGITS}")
+        return int(text)
+
+    try:
+        return json.loads(body.decode("utf-8"), parse_int=integer)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise BadRequest("the request body is not valid JSON") from None
 
 
 # ---------------------------------------------------------------- field readers

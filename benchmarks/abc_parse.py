@@ -13,8 +13,8 @@ them) are given, as the same text, to:
 Each tune's X: line is renumbered 1..n for all three, so that abc2midi's `<stem><X>.mid` names do
 not collide; the number does not change the music. Every reader is warmed up on one tune first.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/abc_parse.py               # 300 tunes
-    PYTHONPATH=. .venv/bin/python benchmarks/abc_parse.py --all         # every tune: about 5 minutes
+    .venv/bin/python benchmarks/abc_parse.py               # 300 tunes
+    .venv/bin/python benchmarks/abc_parse.py --all         # every tune: about 5 minutes
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.music21_agreement import DEFAULT_SEED, sample_tunes
 from symbolic.abc.reader import read_abc, read_tune
+from symbolic.evaluation.agreement.folk import DEFAULT_SEED, sample_tunes
 
 DEFAULT_SAMPLE = 300
 GOAL_RATIO = 50  # the project's goal: ours reads at least 50 times as many tunes a second as music21

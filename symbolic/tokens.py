@@ -29,14 +29,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from symbolic.errors import SymbolicError
+from symbolic.pitch import LETTERS
 from symbolic.transpose import transpose
 from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, Tune
+from symbolic.tune_types import tune_type
 
 PAD, START, END = "<pad>", "<start>", "<end>"
 SPECIAL_TOKENS = (PAD, START, END)
@@ -45,10 +46,11 @@ COMMON_TONIC = "C"
 CENTRE_PITCH = 71  # B4: the middle of a fiddle or whistle tune's usual range
 COUNTDOWN = "left:"
 COUNTDOWN_CAP = 16  # `left:16` stands for 16 bars or more
+COUNTDOWN = "left:"
+COUNTDOWN_CAP = 16  # `left:16` stands for 16 bars or more
 # Tune types a model can be asked for; R: fields are matched against these names.
 TUNE_TYPES = ("barndance", "fling", "hornpipe", "jig", "march", "mazurka", "polka", "reel", "schottische",
               "set dance", "slide", "slip jig", "strathspey", "waltz", "air", "song")
-_TYPE_WORDS = re.compile(r"[a-z]+(?: [a-z]+)?")
 
 
 class TokenError(SymbolicError):
@@ -98,15 +100,6 @@ def without_controls(tokens: Iterable[str]) -> list[str]:
     return [t for t in tokens if not t.startswith(COUNTDOWN)]
 
 
-def tune_type(rhythm: str) -> str:
-    """The tune type named by an R: field (`Double Jig` -> jig, `slip-jig` -> slip jig), or `other`."""
-    text = rhythm.lower().replace("-", " ")
-    for name in sorted(TUNE_TYPES, key=len, reverse=True):
-        if name in text or name.replace(" ", "") in text:
-            return name.replace(" ", "-")
-    return "other"
-
-
 def normalize(tune: Tune) -> Tune:
     """The tune as its tokens keep it: tonic C, melody only, no titles or chord symbols. Of the
     octaves that put the tonic on C, the one whose mean pitch lands nearest `CENTRE_PITCH` is
@@ -118,7 +111,7 @@ def normalize(tune: Tune) -> Tune:
         shift = min((shift + 12 * k for k in range(-11, 11)), key=lambda s: (abs(mean + s - CENTRE_PITCH), s))
     elif shift > 6:
         shift -= 12
-    steps = ("CDEFGAB".index(COMMON_TONIC) - "CDEFGAB".index(tune.key.tonic[0])) % 7
+    steps = (LETTERS.index(COMMON_TONIC) - LETTERS.index(tune.key.tonic[0])) % 7
     moved = transpose(tune, shift, steps)
     body = []
     for element in moved.body:
@@ -185,6 +178,8 @@ def bars_left(tune: Tune) -> list[int]:
             length, has_notes = Fraction(0), False
     if has_notes:
         bars.append((length, True))
+    elif bars:
+        bars[-1] = (bars[-1][0], True)  # the tune's end closes its last part, whatever its bar line
     full = tune.meter.bar_length
     counts: list[int] = []
     part: list[Fraction] = []

@@ -6,11 +6,10 @@ import dataclasses
 import re
 
 from symbolic.abc.fields import parse_key
+from symbolic.chords import transpose_chord_name
 from symbolic.errors import SymbolicError
-from symbolic.tune import LETTER_SEMITONES, ChordSymbol, Key, KeyChange, Note, Tune
-
-_LETTERS = "CDEFGAB"
-_CHORD_ROOT = re.compile(r"^([A-G])([#b]?)(.*?)(?:/([A-G])([#b]?))?$")
+from symbolic.pitch import LETTER_SEMITONES, LETTERS, NAME_ALTER
+from symbolic.tune import ChordSymbol, Key, KeyChange, Note, Tune
 
 
 class TransposeError(SymbolicError):
@@ -31,7 +30,7 @@ def transpose_to(tune: Tune, target: str) -> Tune:
     shift = (wanted.tonic_pitch_class - tune.key.tonic_pitch_class) % 12
     if shift > 6:
         shift -= 12
-    steps = (_LETTERS.index(wanted.tonic[0]) - _LETTERS.index(tune.key.tonic[0])) % 7
+    steps = (LETTERS.index(wanted.tonic[0]) - LETTERS.index(tune.key.tonic[0])) % 7
     if shift < 0 and steps:
         steps -= 7
     return transpose(tune, shift, steps)
@@ -53,7 +52,7 @@ def transpose(tune: Tune, semitones: int, letter_steps: int | None = None) -> Tu
             element = KeyChange(element.onset, _move_key(element.key, semitones, letter_steps))
         body.append(element)
     prefer_flats = new_key.fifths < 0
-    chords = tuple(ChordSymbol(c.onset, _move_chord(c.name, semitones, prefer_flats)) for c in tune.chords)
+    chords = tuple(ChordSymbol(c.onset, transpose_chord_name(c.name, semitones, prefer_flats)) for c in tune.chords)
     return dataclasses.replace(tune, key=new_key, body=tuple(body), chords=chords)
 
 
@@ -65,14 +64,14 @@ def _move_pitch(pitch: int, semitones: int, onset: object) -> int:
 
 
 def _move_letter(letter: str, alter: int, semitones: int, steps: int) -> tuple[str, int]:
-    new_letter = _LETTERS[(_LETTERS.index(letter) + steps) % 7]
+    new_letter = LETTERS[(LETTERS.index(letter) + steps) % 7]
     pitch_class = (LETTER_SEMITONES[letter] + alter + semitones) % 12
     new_alter = (pitch_class - LETTER_SEMITONES[new_letter] + 6) % 12 - 6
     return new_letter, new_alter
 
 
 def _move_key(key: Key, semitones: int, steps: int) -> Key:
-    alter = {"": 0, "#": 1, "b": -1}[key.tonic[1:]]
+    alter = NAME_ALTER[key.tonic[1:]]
     letter, new_alter = _move_letter(key.tonic[0], alter, semitones, steps)
     if abs(new_alter) > 1:
         # A double sharp or flat tonic: take the enharmonic letter instead.
@@ -86,24 +85,5 @@ def _move_key(key: Key, semitones: int, steps: int) -> Key:
     moved = Key(tonic, key.mode)
     signature = moved.signature
     kept = tuple(sorted(((n, a) for n, a in extra.items() if signature[n] != a and -2 <= a <= 2),
-                        key=lambda na: _LETTERS.index(na[0])))
+                        key=lambda na: LETTERS.index(na[0])))
     return Key(tonic, key.mode, kept)
-
-
-def _move_chord(name: str, semitones: int, prefer_flats: bool) -> str:
-    match = _CHORD_ROOT.match(name)
-    if not match:
-        return name
-    root = _spell_pitch_class(LETTER_SEMITONES[match.group(1)] + {"": 0, "#": 1, "b": -1}[match.group(2)] + semitones,
-                              prefer_flats)
-    text = root + match.group(3)
-    if match.group(4):
-        bass_pc = LETTER_SEMITONES[match.group(4)] + {"": 0, "#": 1, "b": -1}[match.group(5)] + semitones
-        text += "/" + _spell_pitch_class(bass_pc, prefer_flats)
-    return text
-
-
-def _spell_pitch_class(pitch_class: int, prefer_flats: bool) -> str:
-    sharps = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-    flats = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
-    return (flats if prefer_flats else sharps)[pitch_class % 12]

@@ -15,15 +15,8 @@ from math import gcd
 from types import MappingProxyType
 
 from symbolic.errors import TuneValueError
+from symbolic.pitch import LETTER_FIFTHS, LETTER_SEMITONES, LETTERS, MODE_FIFTHS, MODES, NAME_ALTER, ORDER_OF_SHARPS
 
-MODES: tuple[str, ...] = ("major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian")
-# Fifths to add to the major key's signature for each mode (D dorian has C major's signature).
-MODE_FIFTHS: dict[str, int] = {
-    "major": 0, "minor": -3, "dorian": -2, "phrygian": -4, "lydian": 1, "mixolydian": -1, "locrian": -5,
-}
-LETTER_FIFTHS: dict[str, int] = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
-ORDER_OF_SHARPS = "FCGDAEB"
-LETTER_SEMITONES: dict[str, int] = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 BAR_KINDS: tuple[str, ...] = ("|", "||", "|]", "[|", "|:", ":|", "::")
 MAX_ENDING = 9
 
@@ -52,7 +45,7 @@ def add_exact(numerator: int, denominator: int, value: Fraction) -> tuple[int, i
 
 @cache
 def _signature(fifths: int, extra: tuple[tuple[str, int], ...]) -> Mapping[str, int]:
-    sig = {letter: 0 for letter in "CDEFGAB"}
+    sig = {letter: 0 for letter in LETTERS}
     if fifths > 0:
         for i in range(fifths):
             sig[ORDER_OF_SHARPS[i % 7]] += 1
@@ -84,18 +77,18 @@ class Key:
         for letter, alter in self.extra:
             if letter not in LETTER_FIFTHS or alter not in (-2, -1, 0, 1, 2):
                 raise TuneValueError(f"bad key accidental {letter!r}{alter!r}")
-        if list(self.extra) != sorted(dict(self.extra).items(), key=lambda la: "CDEFGAB".index(la[0])):
+        if list(self.extra) != sorted(dict(self.extra).items(), key=lambda la: LETTERS.index(la[0])):
             raise TuneValueError(f"key accidentals must be unique and in C..B order: {self.extra!r}")
 
     @property
     def fifths(self) -> int:
         """Sharps (positive) or flats (negative) of the mode's standard signature."""
-        alter = {"": 0, "#": 1, "b": -1}[self.tonic[1:]]
+        alter = NAME_ALTER[self.tonic[1:]]
         return LETTER_FIFTHS[self.tonic[0]] + 7 * alter + MODE_FIFTHS[self.mode]
 
     @property
     def tonic_pitch_class(self) -> int:
-        alter = {"": 0, "#": 1, "b": -1}[self.tonic[1:]]
+        alter = NAME_ALTER[self.tonic[1:]]
         return (LETTER_SEMITONES[self.tonic[0]] + alter) % 12
 
     @property
@@ -112,11 +105,11 @@ class Key:
     def tonic_chord(self) -> frozenset[int]:
         """Pitch classes of degrees 1, 3 and 5 of the mode, read off the signature (so extra
         accidentals count): A dorian gives A C E, D mixolydian D F# A."""
-        first = "CDEFGAB".index(self.tonic[0])
+        first = LETTERS.index(self.tonic[0])
         signature = self.signature
         found = {self.tonic_pitch_class}
         for step in (2, 4):
-            letter = "CDEFGAB"[(first + step) % 7]
+            letter = LETTERS[(first + step) % 7]
             found.add((LETTER_SEMITONES[letter] + signature[letter]) % 12)
         return frozenset(found)
 

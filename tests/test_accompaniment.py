@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 
 from symbolic.abc.reader import read_tune
+from symbolic.chords import parse_chord
 from symbolic.midi.writer import DEFAULT_VELOCITY, MidiOptions, perform, tune_to_midi
 from symbolic.performance.accompaniment import (
     CHORD_LOW,
@@ -17,7 +18,6 @@ from symbolic.performance.accompaniment import (
     choose_chords,
     diatonic_triads,
     drone_hits,
-    parse_chord,
 )
 from symbolic.tune import Key
 

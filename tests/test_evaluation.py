@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from random_models import random_lstm
 
 from symbolic.abc.reader import read_tune
 from symbolic.cli.main import main
@@ -33,9 +34,8 @@ from symbolic.evaluation.novelty import TrainingIndex, bar_keys, novelty_figures
 from symbolic.evaluation.parts import form_figures, is_aabb, parts
 from symbolic.evaluation.run import EvaluationSettings, load_real
 from symbolic.evaluation.validity import abc2midi_clean, full_bars, validity_figures
-from symbolic.models.config import ModelConfig
 from symbolic.models.modelfile import ModelFile
-from symbolic.tokens import normalize
+from symbolic.tokens import TokenizerSettings, normalize
 from symbolic.transpose import transpose
 
 
@@ -186,18 +186,10 @@ def test_longest_copied_run_counts_bars_in_order() -> None:
 
 
 def random_model(vocab_folder: Path) -> ModelFile:
-    vocab = load_vocabulary(vocab_folder)
-    config = ModelConfig(embedding=8, units=16, layers=2)
-    rng = np.random.default_rng(0)
-    weights = {"embedding/embeddings": rng.normal(0, 1, (len(vocab), 8)),
-               "logits/kernel": rng.normal(0, 1, (16, len(vocab))), "logits/bias": np.zeros(len(vocab))}
-    for i, width in enumerate((8, 16)):
-        weights[f"lstm_{i}/kernel"] = rng.normal(0, 0.5, (width, 64))
-        weights[f"lstm_{i}/recurrent_kernel"] = rng.normal(0, 0.5, (16, 64))
-        weights[f"lstm_{i}/bias"] = np.zeros(64)
     history = [{"epoch": 1, "train_loss": 3.0, "valid_loss": 2.5}, {"epoch": 2, "train_loss": 2.0, "valid_loss": 2.2}]
-    tokenizer = load_manifest(vocab_folder)["tokenizer"]  # the model reads tokens made as its corpus's were
-    return ModelFile(config, vocab, weights, {"training": {"history": history}, "data": {"tokenizer": tokenizer}})
+    # The model reads tokens made as its corpus's were.
+    tokenizer = TokenizerSettings.from_dict(load_manifest(vocab_folder)["tokenizer"])
+    return random_lstm(load_vocabulary(vocab_folder), tokenizer, {"training": {"history": history}})
 
 
 def test_cli_report_end_to_end(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

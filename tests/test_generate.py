@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from corpus import sample_folk_tunes
+from random_models import random_lstm
 
 from symbolic.abc.reader import read_abc, read_tune
 from symbolic.abc.writer import write_abc, write_abc_tunebook
@@ -23,7 +24,6 @@ from symbolic.cli.main import main
 from symbolic.generation.generate import REGISTER_RANGE, generate
 from symbolic.generation.grammar import GenerationError
 from symbolic.generation.sampler import SamplingSettings, shape_distribution
-from symbolic.models.config import ModelConfig
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import Vocabulary, tune_to_tokens
 from symbolic.tune import Bar, Key, Note, Tune
@@ -36,15 +36,7 @@ def random_model() -> ModelFile:
     tokens = {t for tune in sample_folk_tunes(3000, seed=4) for t in tune_to_tokens(tune)}
     tokens |= {"type:jig", "type:reel", "type:waltz", "type:slip-jig", "type:hornpipe", "type:polka"}
     vocab = Vocabulary.build(tokens)
-    config = ModelConfig(embedding=8, units=16, layers=2)
-    rng = np.random.default_rng(0)
-    weights = {"embedding/embeddings": rng.normal(0, 1, (len(vocab), 8)), "logits/kernel": rng.normal(0, 1, (16, len(vocab))),
-               "logits/bias": np.zeros(len(vocab))}
-    for i, width in enumerate((8, 16)):
-        weights[f"lstm_{i}/kernel"] = rng.normal(0, 0.5, (width, 64))
-        weights[f"lstm_{i}/recurrent_kernel"] = rng.normal(0, 0.5, (16, 64))
-        weights[f"lstm_{i}/bias"] = np.zeros(64)
-    return ModelFile(config, vocab, weights)
+    return random_lstm(vocab)
 
 
 def bars_of(tune: Tune) -> list[Fraction]:

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from symbolic.abc.reader import read_tune
 from symbolic.abc.writer import write_abc
+from symbolic.chords import name_chord
 from symbolic.cli.main import main
 from symbolic.errors import MidiReadError
-from symbolic.midi.reader import estimate_key, name_chord, read_midi, read_midi_file
+from symbolic.midi.reader import estimate_key, read_midi, read_midi_file
 from symbolic.performance.unfold import merge_ties, unfold
 from symbolic.tune import Key, Meter, Note, Tune
 

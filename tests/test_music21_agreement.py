@@ -1,8 +1,9 @@
 """Differential test: our ABC reader against music21's on a fixed sample of the bundled folk tunes.
 
 The melody compared is the written-order list of (top pitch or None, duration in quarter notes),
-ties not merged, grace notes left out (see benchmarks/music21_agreement.py, which also explains each
-disagreement; benchmarks/reports/music21_disagreements.md lists them and says who is right).
+ties not merged, grace notes left out (see symbolic/evaluation/agreement/against_music21.py, which
+also explains each disagreement; benchmarks/reports/music21_disagreements.md lists them and says who
+is right).
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ import pytest
 
 pytest.importorskip("music21")
 
-from benchmarks.music21_agreement import (  # noqa: E402 - after the skip, so a missing music21 skips
-    DEFAULT_SEED,
+from symbolic.evaluation.agreement.against_music21 import (  # noqa: E402 - after the skip, so a missing music21 skips
     Comparison,
     merge_split_notes,
     music21_melody,
     our_melody,
     rates,
     run,
-    sample_tunes,
-    split_tunebook,
 )
+from symbolic.evaluation.agreement.folk import DEFAULT_SEED, sample_tunes, split_tunebook  # noqa: E402
 
 SAMPLE = 120
 MARGIN = 0.03

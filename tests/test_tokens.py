@@ -13,8 +13,8 @@ from symbolic.tokens import (
     split_at_bar,
     tokens_to_tune,
     tune_to_tokens,
-    tune_type,
 )
+from symbolic.tune_types import tune_type
 
 JIG_D = 'X:3\nT:t\nR:double jig\nM:6/8\nL:1/8\nK:D\n|:"D"{g}FAF [DFA]2d|e3- e2f:|1 g3 a3:|2 f3 d3|]\n'
 JIG_G = JIG_D.replace("K:D", "K:G").replace("FAF", "B,DB,").replace("[DFA]2d", "[G,B,D]2G").replace(

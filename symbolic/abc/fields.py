@@ -10,12 +10,9 @@ import re
 from fractions import Fraction
 
 from symbolic.errors import TuneValueError
-from symbolic.tune import LETTER_FIFTHS, Key, Meter, Tempo
+from symbolic.pitch import LETTER_FIFTHS, LETTERS, mode_named
+from symbolic.tune import Key, Meter, Tempo
 
-_MODE_PREFIXES: dict[str, str] = {
-    "maj": "major", "ion": "major", "min": "minor", "aeo": "minor", "m": "minor",
-    "dor": "dorian", "phr": "phrygian", "lyd": "lydian", "mix": "mixolydian", "loc": "locrian",
-}
 _KEY_ACCIDENTAL = re.compile(r"^(\^\^|\^|__|_|=)([A-Ga-g])$")
 _ALTER = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 _CLEFS = frozenset({"treble", "bass", "alto", "tenor", "perc", "none", "bass3", "alto1", "alto2"})
@@ -23,10 +20,8 @@ _TONIC = re.compile(r"^([A-G])([#b]?)(.*)$")
 
 
 def _mode_of(word: str) -> str | None:
-    word = word.lower()
-    if word in ("m", ""):
-        return "minor" if word else None
-    return _MODE_PREFIXES.get(word[:3])
+    """ABC reads a mode by its first three letters (`Dorian`, `dor`, `DOR`) or `m`."""
+    return mode_named(word) if word else None
 
 
 def parse_key(text: str) -> Key:
@@ -76,7 +71,7 @@ def _with_extras(key: Key, extras: tuple[tuple[str, int], ...], words: list[str]
     signature = key.signature
     # Keep only extras that change the mode's own signature, so equal keys compare equal.
     kept = tuple(sorted(((letter, alter) for letter, alter in extra.items() if signature[letter] != alter),
-                        key=lambda la: "CDEFGAB".index(la[0])))
+                        key=lambda la: LETTERS.index(la[0])))
     return Key(key.tonic, key.mode, kept)
 
 

@@ -50,7 +50,6 @@ TOKEN = re.compile(
     r"|(?P<ignored>[()~.H-Wh-wy`$*\\!;?#@&])"
 )
 INNER_NOTE = re.compile(r"[ \t]*(?:![^!]*!|\+[^+]*\+|[~.H-Wh-w]|\"[^\"]*\")*[ \t]*" + NOTE + r"(-?)")
-CHORD_NAME = re.compile(r"^\(?[A-G][#b\u266f\u266d]?[^\s]*\)?$")
 BROKEN = {">": (Fraction(3, 2), Fraction(1, 2)), ">>": (Fraction(7, 4), Fraction(1, 4)),
           ">>>": (Fraction(15, 8), Fraction(1, 8))}
 BROKEN.update({"<" * len(k): (b, a) for k, (a, b) in BROKEN.items()})

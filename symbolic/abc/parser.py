@@ -22,7 +22,6 @@ from symbolic.abc.lexer import (
     ALTER,
     BODY_FIELDS,
     BROKEN,
-    CHORD_NAME,
     DIVIDER_LINE,
     FIELD_LINE,
     INNER_NOTE,
@@ -35,9 +34,10 @@ from symbolic.abc.lexer import (
     note_length,
     strip_comment,
 )
+from symbolic.chords import LOOKS_LIKE_CHORD
 from symbolic.errors import AbcSyntaxError, TuneValueError
+from symbolic.pitch import LETTER_SEMITONES
 from symbolic.tune import (
-    LETTER_SEMITONES,
     Bar,
     ChordSymbol,
     Element,
@@ -194,7 +194,7 @@ class TuneParser:
         elif kind == "misplaced":
             # `B"13"2`: the string belongs before the note, the length after it.
             accidental, letter, octave, text, length = match.groups()[2:7]
-            if CHORD_NAME.match(text):
+            if LOOKS_LIKE_CHORD.match(text):
                 self.chords.append((len(self.events), text))
             self.add_note((self.pitch(accidental, letter, octave),), self.length(length))
         elif kind == "bar":
@@ -217,7 +217,7 @@ class TuneParser:
             self.pending_grace = self.grace(match.group("grace_inner"))
         elif kind == "string":
             text = match.group("string_text")
-            if CHORD_NAME.match(text):
+            if LOOKS_LIKE_CHORD.match(text):
                 self.chords.append((len(self.events), text))
         elif kind == "field":
             self.body_field(match.group("field_letter"), match.group("field_value").strip(), match.start())

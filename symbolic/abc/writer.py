@@ -13,7 +13,8 @@ from fractions import Fraction
 from typing import TextIO
 
 from symbolic.errors import SymbolicError
-from symbolic.tune import LETTER_SEMITONES, Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tune
+from symbolic.pitch import LETTER_SEMITONES
+from symbolic.tune import Bar, Key, KeyChange, Meter, MeterChange, Note, PartMark, Tune
 
 _ACCIDENTAL_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 MAX_TUPLET = 32

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from symbolic.evaluation.metrics import LENGTH_CLASSES, NOTE_LENGTHS, length_class, melody, mode_adherence
-from symbolic.tokens import tune_type
 from symbolic.tune import Bar, Key, KeyChange, MeterChange, Note, Tune
+from symbolic.tune_types import tune_type
 
 ALL = "all"
 # Usual playing range (MIDI, inclusive) of the melody instruments folk tunes are written for. The

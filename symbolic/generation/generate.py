@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
@@ -23,9 +22,11 @@ from symbolic.generation.novelty import Match, NoveltyIndex
 from symbolic.generation.sampler import SamplingSettings, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
-from symbolic.tokens import HEADER_TOKENS, START, tokens_to_tune, tune_to_tokens, tune_type, without_controls
+from symbolic.pitch import MODES, mode_named
+from symbolic.tokens import HEADER_TOKENS, START, tokens_to_tune, tune_to_tokens, without_controls
 from symbolic.transpose import transpose, transpose_to
-from symbolic.tune import MODES, Key, Meter, Note, Tempo, Tune
+from symbolic.tune import Key, Meter, Note, Tempo, Tune
+from symbolic.tune_types import BY_NAME, tune_type
 
 MAX_TUNES = 1000
 MAX_BATCH = 64
@@ -39,21 +40,9 @@ NOVELTY_NOTE = "closest training tune: "
 # benchmarks/musicality.py), and a fiddle's range is G3-E7.
 REGISTER_MEDIAN = 73
 REGISTER_RANGE = (55, 100)
-DEFAULT_METERS = {"jig": "6/8", "slip-jig": "9/8", "slide": "12/8", "reel": "4/4", "hornpipe": "4/4",
-                  "strathspey": "4/4", "fling": "4/4", "barndance": "4/4", "schottische": "4/4", "polka": "2/4",
-                  "march": "2/4", "waltz": "3/4", "mazurka": "3/4", "air": "3/4", "song": "3/4",
-                  "set-dance": "6/8", "other": "4/4"}
-# (beat as a fraction of a whole note, beats a minute): lively session tempos.
-DEFAULT_TEMPOS = {"jig": (Fraction(3, 8), 112), "slip-jig": (Fraction(3, 8), 112), "slide": (Fraction(3, 8), 132),
-                  "reel": (Fraction(1, 2), 100), "hornpipe": (Fraction(1, 2), 76), "strathspey": (Fraction(1, 4), 120),
-                  "polka": (Fraction(1, 4), 132), "march": (Fraction(1, 4), 112), "waltz": (Fraction(1, 4), 150),
-                  "air": (Fraction(1, 4), 72)}
 # Keys folk players use for each mode.
 FOLK_KEYS = {"major": ("D", "G", "A", "C", "F"), "minor": ("E", "A", "D", "B"), "dorian": ("A", "E", "D", "G"),
              "mixolydian": ("A", "D", "G"), "lydian": ("F", "C"), "phrygian": ("E", "A"), "locrian": ("B",)}
-_MODE_NAMES = {"maj": "major", "ion": "major", "min": "minor", "m": "minor", "aeo": "minor", "dor": "dorian",
-               "phr": "phrygian", "lyd": "lydian", "mix": "mixolydian", "loc": "locrian"}
-
 
 @dataclass(frozen=True)
 class Request:
@@ -110,7 +99,7 @@ class _Generator:
         if request.tune_type and self.kind == "other" and request.tune_type.lower() != "other":
             raise GenerationError(f"unknown tune type {request.tune_type!r}; known: "
                                   + ", ".join(self._known("type")))
-        self.meter = _meter_text(request.meter or DEFAULT_METERS.get(self.kind, "4/4"))
+        self.meter = _meter_text(request.meter or BY_NAME[self.kind].meter)
         self.mode = _mode(request.mode or "major")
         self.unit = default_unit(Meter(self.meter))
         self.header = [f"type:{self.kind}", f"meter:{self.meter}", f"unit:1/{self.unit.denominator}",
@@ -190,8 +179,8 @@ class _Generator:
 
     def finish(self, normalised: Tune, key: str, number: int, match: Match | None) -> Tune:
         tune = in_register(transpose_to(normalised, key))
-        tempo = Tempo(self.request.tempo) if self.request.tempo else (
-            Tempo(DEFAULT_TEMPOS[self.kind][1], DEFAULT_TEMPOS[self.kind][0]) if self.kind in DEFAULT_TEMPOS else None)
+        usual = BY_NAME[self.kind].tempo
+        tempo = Tempo(self.request.tempo) if self.request.tempo else (Tempo(usual[1], usual[0]) if usual else None)
         fields: tuple[tuple[str, str], ...] = (("Z", f"symbolic, {self.model.config.arch}"),)
         if match is not None:
             note = f"{NOVELTY_NOTE}{match.name} (similarity {match.similarity:.2f})"
@@ -250,10 +239,7 @@ def _meter_text(text: str) -> str:
 
 
 def _mode(text: str) -> str:
-    word = text.lower().strip()
-    if word in MODES:
-        return word
-    found = _MODE_NAMES.get(word[:3]) or _MODE_NAMES.get(word)
+    found = mode_named(text)
     if not found:
         raise GenerationError(f"unknown mode {text!r}; known: {', '.join(MODES)}")
     return found

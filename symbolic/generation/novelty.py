@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.errors import SymbolicError
-from symbolic.tokens import HEADER_TOKENS, tune_to_tokens, tune_type, without_controls
+from symbolic.tokens import HEADER_TOKENS, tune_to_tokens, without_controls
 from symbolic.tune import Tune
+from symbolic.tune_types import TYPE_WORDS, tune_type
 
 # Events per shingle. Measured on the bundled corpus (held-out tunes against the 11,349 training
 # tunes), the closest match's median similarity is 0.12 with 3, 0.075 with 4 and 0.03 with 6: 4
@@ -51,10 +52,7 @@ _STOP_TEXT = (
     "und ein eine im am vom zum zur mit von auf "
     # editors' words, not names: "Setting of ...", "Favorite ...", "... (version 2)"
     "setting favorite favourite version part new")
-_TUNE_TYPE_TEXT = (
-    "jig jigs reel reels hornpipe hornpipes polka polkas waltz march slip slide strathspey set dance fling "
-    "barndance schottische mazurka air song quickstep tune slow double single lament")
-_STOP_WORDS, _TUNE_TYPE_WORDS = frozenset(_STOP_TEXT.split()), frozenset(_TUNE_TYPE_TEXT.split())
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 class NoveltyError(SymbolicError):
@@ -236,7 +234,7 @@ def _word_counts(titles: Iterable[str]) -> Counter[str]:
         for raw in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", title):
             word = raw.lower()
             # Of words with an apostrophe only Irish names (O'Neill) are kept, not I'm, o'er, Paddy's.
-            if (len(word) < 3 or word in _STOP_WORDS or word in _TUNE_TYPE_WORDS
+            if (len(word) < 3 or word in _STOP_WORDS or word in TYPE_WORDS
                     or ("'" in word and not word.startswith("o'"))):
                 continue
             words.add("'".join(part[:1].upper() + part[1:] for part in word.split("'")))  # O'More

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from symbolic.tune_types import type_of
+
 BUILT_IN_WORDS = (
     "Kesh", "Ballyvourney", "Glen", "Lark", "Mountain", "Road", "Harvest", "Morning", "Piper", "Fiddler", "Lass",
     "Boys", "Rambler", "Mill", "Bridge", "River", "Heather", "Shannon", "Tulla", "Connemara", "Kerry", "Sligo",
@@ -31,6 +33,6 @@ def make_title(kind: str, rng: np.random.Generator, words: Sequence[str] = BUILT
         root = np.sqrt(np.maximum(np.asarray(counts, dtype=np.float64), 1.0))
         weights = root / root.sum()
     a, b = (str(pool[int(i)]) for i in rng.choice(len(pool), size=2, replace=len(pool) < 2, p=weights))
-    noun = {"other": "Air", "slip-jig": "Slip Jig", "set-dance": "Set Dance"}.get(kind, kind.title())
+    noun = type_of(kind).title_noun
     template = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
     return template.format(a=a, b=b, kind=noun)

@@ -17,8 +17,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from symbolic.abc.fields import default_unit
+from symbolic.chords import name_chord
 from symbolic.errors import MidiReadError
-from symbolic.tune import MODES, Bar, ChordSymbol, Key, Meter, Note, Tempo, Tune
+from symbolic.pitch import KEY_NAMES, MODES, mode_scale
+from symbolic.tune import Bar, ChordSymbol, Key, Meter, Note, Tempo, Tune
 
 # Steps a quarter note: 32nds (3 steps, so dotted 16ths too) and eighth-note triplets (8) fit.
 GRID = 24
@@ -30,13 +32,8 @@ MAX_NOTES = 50_000
 MAX_QUARTERS = 20_000  # about an hour at 300 quarter notes a minute
 MIN_NOTES = 2
 
-_SCALES = {
-    "major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),
-    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
-}
-_SHARP_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_CHORD_TEMPLATES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "m7": (0, 3, 7, 10), "dim": (0, 3, 6),
-                    "maj7": (0, 4, 7, 11)}
+# The modes a key is estimated among (the others are rare in folk tunes and easily confused).
+ESTIMATED_MODES = ("major", "minor", "dorian", "mixolydian")
 
 
 @dataclass(frozen=True)
@@ -218,7 +215,7 @@ def estimate_meter(notes: list[tuple[int, int]]) -> tuple[Meter, int]:
 def _key(midi, line: list[tuple[int, int, int | None]], estimated: list[str]) -> Key:  # type: ignore[no-untyped-def]
     if midi.key_signature_changes:
         number = midi.key_signature_changes[0].key_number
-        tonic = _SHARP_TONICS[number % 12]
+        tonic = KEY_NAMES[number % 12]
         return Key(tonic, "minor" if number >= 12 else "major")
     estimated.append("key")
     return estimate_key([(pitch, duration) for _, duration, pitch in line if pitch is not None])
@@ -234,11 +231,12 @@ def estimate_key(notes: list[tuple[int, int]]) -> Key:
     last = notes[-1][0] % 12 if notes else 0
     best, best_score = Key(), -1.0
     for tonic in range(12):
-        for mode, scale in _SCALES.items():
+        for mode in ESTIMATED_MODES:
+            scale = mode_scale(mode)
             in_scale = sum(weights[(tonic + step) % 12] for step in scale) / total
             score = in_scale + 0.15 * weights[tonic] / total + 0.1 * (last == tonic) + 0.02 * (mode in ("major", "minor"))
             if score > best_score:
-                best, best_score = Key(_SHARP_TONICS[tonic], mode), score
+                best, best_score = Key(KEY_NAMES[tonic], mode), score
     assert best.mode in MODES
     return best
 
@@ -271,16 +269,6 @@ def _chords(instruments: list, melody, midi, resolution: int) -> list[tuple[int,
         if found:
             break  # the first accompaniment that names chords is the chord track
     return found
-
-
-def name_chord(pitch_classes: set[int]) -> str | None:
-    if len(pitch_classes) < 3:
-        return None
-    for root in range(12):
-        for suffix, template in _CHORD_TEMPLATES.items():
-            if {(root + step) % 12 for step in template} == pitch_classes:
-                return _SHARP_TONICS[root] + suffix
-    return None
 
 
 def _first_bar(line: list[tuple[int, int, int | None]], meter: Meter) -> int:

@@ -20,12 +20,14 @@ Choices:
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
 
-from symbolic.tune import LETTER_SEMITONES, Key, Meter
+from symbolic.chords import Chord, parse_chord
+from symbolic.pitch import LETTER_SEMITONES, LETTERS, pitch_class_name
+from symbolic.tune import Key, Meter
+from symbolic.tune_types import type_of
 
 BASS_LOW = 36  # C2: the bass note is placed in C2..B2
 CHORD_LOW = 50  # D3: chord tones are placed in D3..C#4, close to C3-C4
@@ -37,40 +39,6 @@ PRIMARY_PRIOR = 0.03  # bonus for IV, V (and the flat VII of dorian, mixolydian 
 END_TONIC_PRIOR = 0.5  # bonus for the tonic in the last bar: tunes end at home
 METRIC_WEIGHTS = (3, 2, 1)  # melody weight of a note on the first beat, another beat, off the beat
 HALF_METERS = frozenset({"4/4", "C", "2/2", "C|", "6/8"})
-REEL_LIKE = ("reel", "hornpipe", "march", "barndance", "barn dance", "fling", "schottische")
-
-_QUALITIES: dict[str, tuple[int, ...]] = {
-    "": (0, 4, 7), "maj": (0, 4, 7), "m": (0, 3, 7), "min": (0, 3, 7), "-": (0, 3, 7),
-    "7": (0, 4, 7, 10), "m7": (0, 3, 7, 10), "min7": (0, 3, 7, 10), "maj7": (0, 4, 7, 11), "M7": (0, 4, 7, 11),
-    "6": (0, 4, 7, 9), "m6": (0, 3, 7, 9), "9": (0, 4, 7, 10, 2), "add9": (0, 4, 7, 2),
-    "dim": (0, 3, 6), "dim7": (0, 3, 6, 9), "m7b5": (0, 3, 6, 10), "aug": (0, 4, 8), "+": (0, 4, 8),
-    "sus4": (0, 5, 7), "sus": (0, 5, 7), "sus2": (0, 2, 7), "5": (0, 7),
-}
-_CHORD_NAME = re.compile(r"([A-G])([#b]?)(" + "|".join(sorted(map(re.escape, _QUALITIES), key=len, reverse=True))
-                         + r")(?:/([A-G])([#b]?))?")
-_ALTER = {"": 0, "#": 1, "b": -1}
-_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
-
-
-@dataclass(frozen=True, slots=True)
-class Chord:
-    """A chord as pitch classes: `root`, `intervals` above it (0 first), and the bass note."""
-
-    name: str
-    root: int
-    intervals: tuple[int, ...]
-    bass: int
-
-    @property
-    def pitch_classes(self) -> frozenset[int]:
-        return frozenset((self.root + i) % 12 for i in self.intervals)
-
-    @property
-    def fifth(self) -> int:
-        """The alternate bass note: the fifth when the chord has one, else the root."""
-        return (self.root + 7) % 12 if 7 in self.intervals else self.root
-
 
 @dataclass(frozen=True, slots=True)
 class PlayedNote:
@@ -127,17 +95,6 @@ class Hit:
     meter: Meter
 
 
-def parse_chord(name: str) -> Chord | None:
-    """`G`, `Am`, `D7`, `Em/B`, `F#m`, `Bb`, `Cmaj7`, `Gsus4`... as a Chord; None if unreadable."""
-    match = _CHORD_NAME.fullmatch(name.strip())
-    if match is None:
-        return None
-    letter, accidental, quality, bass_letter, bass_accidental = match.groups()
-    root = (LETTER_SEMITONES[letter] + _ALTER[accidental]) % 12
-    bass = root if bass_letter is None else (LETTER_SEMITONES[bass_letter] + _ALTER[bass_accidental or ""]) % 12
-    return Chord(name.strip(), root, _QUALITIES[quality], bass)
-
-
 def beat_length(meter: Meter) -> Fraction:
     """Quarter notes in a beat: the denominator's note, dotted in compound meters (6/8: 3/2)."""
     unit = Fraction(4, meter.denominator)
@@ -174,18 +131,16 @@ def nominal_length(meter: Meter, fallback: Fraction) -> Fraction:
 def diatonic_triads(key: Key) -> list[tuple[int, Chord]]:
     """(scale degree 0-6, triad) for the major and minor triads on the degrees of the key;
     diminished and augmented triads are left out (folk backing rarely uses them)."""
-    letters = "CDEFGAB"
-    start = letters.index(key.tonic[0])
-    scale = [(LETTER_SEMITONES[letters[(start + d) % 7]] + key.signature[letters[(start + d) % 7]]) % 12
+    start = LETTERS.index(key.tonic[0])
+    scale = [(LETTER_SEMITONES[LETTERS[(start + d) % 7]] + key.signature[LETTERS[(start + d) % 7]]) % 12
              for d in range(7)]
-    names = _FLAT_NAMES if key.fifths < 0 else _SHARP_NAMES
     triads = []
     for degree in range(7):
         root, third, fifth = scale[degree], scale[(degree + 2) % 7], scale[(degree + 4) % 7]
         intervals = ((third - root) % 12, (fifth - root) % 12)
         quality = {(4, 7): "", (3, 7): "m"}.get(intervals)
         if quality is not None:
-            triads.append((degree, Chord(names[root] + quality, root, (0, *intervals), root)))
+            triads.append((degree, Chord(pitch_class_name(root, key.fifths < 0) + quality, root, (0, *intervals), root)))
     return triads
 
 
@@ -264,7 +219,7 @@ def symbol_chords(performance: Performance) -> list[tuple[Fraction, Chord]]:
 def pattern(rhythm: str, meter: Meter, bar_length: Fraction) -> list[tuple[Fraction, Fraction, str]]:
     """(offset from the downbeat, length, role) of each stroke in a bar. Roles: `bass` (root),
     `fifth` (alternate bass), `chord`, `block` (chord with its bass)."""
-    kind = rhythm.lower()
+    kind = type_of(rhythm).accompaniment
     eighth = Fraction(1, 2)
     if meter.is_compound and meter.denominator == 8:
         strokes = []
@@ -272,14 +227,14 @@ def pattern(rhythm: str, meter: Meter, bar_length: Fraction) -> list[tuple[Fract
             strokes += [(beat, eighth, "fifth" if index % 2 else "bass"),
                         (beat + eighth, eighth, "chord"), (beat + 2 * eighth, eighth, "chord")]
         return strokes
-    if "polka" in kind and not meter.is_compound:
+    if kind == "polka" and not meter.is_compound:
         return [(eighth * i, eighth, ("fifth" if i % 4 == 2 else "bass") if i % 2 == 0 else "chord")
                 for i in range(int(bar_length / eighth))]
-    if "waltz" in kind:
+    if kind == "waltz":
         beats = beat_offsets(meter, bar_length)
         step = beat_length(meter)
         return [(b, step, "bass" if i == 0 else "chord") for i, b in enumerate(beats)]
-    if any(word in kind for word in REEL_LIKE) and not meter.is_compound:
+    if kind == "reel" and not meter.is_compound:
         quarter = Fraction(1)
         return [(quarter * i, quarter, ("fifth" if i % 4 == 2 else "bass") if i % 2 == 0 else "chord")
                 for i in range(int(bar_length))]

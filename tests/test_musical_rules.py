@@ -1,0 +1,163 @@
+"""The rules that make generated tunes sound like folk tunes: the bar countdown tokens (lossless,
+right on real tunes, forced in generation), the cadence rule, register placement and the mode
+prior. Each test is made to fail when its rule is broken or switched off."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from corpus import sample_folk_tunes
+from random_models import random_lstm
+
+from symbolic.abc.reader import read_tune
+from symbolic.abc.writer import write_abc
+from symbolic.generation.generate import REGISTER_MEDIAN, REGISTER_RANGE, generate, in_register
+from symbolic.generation.grammar import Cadence, FormGrammar, TokenTable
+from symbolic.generation.sampler import SamplingSettings, sample_tokens
+from symbolic.models.modelfile import ModelFile
+from symbolic.tokens import (
+    COUNTDOWN,
+    PLAIN,
+    START,
+    TokenizerSettings,
+    Vocabulary,
+    bars_left,
+    normalize,
+    tokens_to_tune,
+    tune_to_tokens,
+)
+from symbolic.tune import Key, Meter, Note, Tune
+
+COUNTED = TokenizerSettings(bar_countdown=True)
+# A pickup, two parts, first and second endings: `A|` opens part one and counts with its first bar.
+JIG = """X:1
+M:6/8
+L:1/8
+K:D
+A|:d2e fed|cBA B2c|d2e fed|1 cAF D2A:|2 cAF D3|]
+|:f3 fed|e3 edc|B2c d2e|fed d3:|
+"""
+
+
+def test_countdown_counts_the_bars_left_in_each_part() -> None:
+    tokens = tune_to_tokens(read_tune(JIG), COUNTED)
+    counts = [int(t[len(COUNTDOWN):]) for t in tokens if t.startswith(COUNTDOWN)]
+    assert counts == [4, 4, 3, 2, 1, 1, 4, 3, 2, 1]
+    # Each count opens its bar: it comes right before the bar's first note.
+    assert all(tokens[i + 1].startswith("p:") for i, t in enumerate(tokens) if t.startswith(COUNTDOWN))
+    # A tune that never closes a part with a repeat or double bar is one part, ended by its end.
+    long = read_tune("X:1\nM:4/4\nL:1/8\nK:G\n" + "GABc dBGB|" * 20 + "\n")
+    assert bars_left(long) == list(range(20, 0, -1))
+    assert [t for t in tune_to_tokens(long, COUNTED) if t.startswith(COUNTDOWN)][:6] == ["left:16"] * 5 + ["left:15"]
+
+
+def test_countdown_tokens_round_trip_on_real_tunes() -> None:
+    for tune in sample_folk_tunes(1500, seed=11):
+        counted = tune_to_tokens(tune, COUNTED)
+        assert tokens_to_tune(counted, tune.reference) == normalize(tune)  # lossless: the counts are derived
+        assert [t for t in counted if not t.startswith(COUNTDOWN)] == tune_to_tokens(tune, PLAIN)
+        assert sum(t.startswith(COUNTDOWN) for t in counted) == len(bars_left(normalize(tune)))
+
+
+def test_settings_of_models_made_before_the_countdown_read_as_plain() -> None:
+    assert TokenizerSettings.from_dict(None) == PLAIN
+    assert TokenizerSettings.from_dict(COUNTED.to_dict()) == COUNTED
+
+
+# ------------------------------------------------------------------ generation
+
+
+@pytest.fixture(scope="module")
+def counted_model() -> ModelFile:
+    tokens = {t for tune in sample_folk_tunes(3000, seed=4) for t in tune_to_tokens(tune, COUNTED)}
+    tokens |= {"type:jig", "type:reel"}
+    return random_lstm(Vocabulary.build(tokens), COUNTED)
+
+
+def test_generation_forces_the_countdown_the_model_was_trained_with(counted_model: ModelFile) -> None:
+    table = TokenTable(counted_model.vocab)
+    grammar = FormGrammar(table, Meter("6/8"), 8, 2, countdown=True)
+    header = ["type:jig", "meter:6/8", "unit:1/8", "mode:major", "bar:|:"]
+    prompts = [[counted_model.vocab.tokens.index(START), *counted_model.vocab.encode(header, add_start_end=False)]] * 6
+    for body in sample_tokens(counted_model, grammar, prompts, SamplingSettings(), np.random.default_rng(2)):
+        tokens = counted_model.vocab.decode(body[:-1])
+        counts = [int(t[len(COUNTDOWN):]) for t in tokens if t.startswith(COUNTDOWN)]
+        assert counts == list(range(8, 0, -1)) * 2
+        assert bars_left(tokens_to_tune(header[:4] + tokens)) == counts  # as the tokenizer counts them
+
+
+def last_notes_of_parts(tune: Tune) -> list[Note]:
+    found, last = [], None
+    for element in tune.body:
+        if type(element) is Note and not element.is_rest:
+            last = element
+        elif getattr(element, "kind", "") == ":|" and last is not None:
+            found.append(last)
+    return found
+
+
+@pytest.mark.parametrize("mode, meter", [("major", "6/8"), ("dorian", "4/4"), ("minor", "9/8"), ("mixolydian", "2/4")])
+def test_cadence_rule_ends_parts_on_the_tonic_chord_and_tunes_on_the_tonic(counted_model: ModelFile, mode: str,
+                                                                          meter: str) -> None:
+    tunes = generate(counted_model, count=40, tune_type="jig", meter=meter, mode=mode, key="A", seed=5)
+    key = Key("A", mode)
+    beat = Fraction(3 if Meter(meter).is_compound else 1) * 4 / Meter(meter).denominator
+    for tune in tunes:
+        assert read_tune(write_abc(tune)) == tune
+        ends = last_notes_of_parts(tune)
+        assert len(ends) == 2 and ends[-1].pitches[-1] % 12 == key.tonic_pitch_class
+        assert all(n.pitches[-1] % 12 in key.tonic_chord for n in ends)
+        assert ends[-1].duration >= beat  # the final note is at least a beat long
+    free = generate(counted_model, count=40, tune_type="jig", meter=meter, mode=mode, key="A", seed=5, cadence=False)
+    # The random model left alone ends most tunes elsewhere: the rule is what put them home.
+    assert sum(last_notes_of_parts(t)[-1].pitches[-1] % 12 == key.tonic_pitch_class for t in free) < 20
+
+
+def test_cadence_for_a_mode_is_read_off_its_tonic_chord() -> None:
+    table = TokenTable(Vocabulary.build(tune_to_tokens(read_tune(JIG), COUNTED) + ["tie", "rest", "<end>"]))
+    cadence = Cadence.for_mode("dorian", Meter("6/8"), table)
+    assert cadence.part == {0, 3, 7} and cadence.final == {0} and cadence.final_steps == table.steps(Fraction(3, 2))
+
+
+def test_register_places_a_tune_where_a_fiddle_reads_it() -> None:
+    low = read_tune("X:1\nM:6/8\nL:1/8\nK:A\nA,,B,,C, D,E,F, | E,C,A,, A,,3|]\n")  # an octave and more too low
+    placed = in_register(low)
+    pitches = sorted(p for n in placed.notes for p in n.pitches)
+    assert abs(pitches[len(pitches) // 2] - REGISTER_MEDIAN) <= 6
+    assert REGISTER_RANGE[0] <= pitches[0] and pitches[-1] <= REGISTER_RANGE[1]
+    assert placed.key == low.key and [p % 12 for n in placed.notes for p in n.pitches] == \
+        [p % 12 for n in low.notes for p in n.pitches]
+
+
+def test_generated_tunes_sit_in_register(counted_model: ModelFile) -> None:
+    for key in ("A", "D", "G", "E", "Bb"):
+        for tune in generate(counted_model, count=5, tune_type="reel", key=key, seed=3):
+            pitches = sorted(p for n in tune.notes for p in n.pitches)
+            low, median, high = pitches[0], pitches[len(pitches) // 2], pitches[-1]
+            assert REGISTER_RANGE[0] <= low and high <= REGISTER_RANGE[1]
+            # Nearest the usual median that keeps every note on the fiddle: an octave nearer leaves it.
+            toward = 12 if median < REGISTER_MEDIAN else -12
+            assert abs(median - REGISTER_MEDIAN) <= 6 or not (
+                REGISTER_RANGE[0] <= low + toward and high + toward <= REGISTER_RANGE[1])
+
+
+def share_in_scale(tunes: list[Tune]) -> float:
+    inside = total = 0
+    for tune in tunes:
+        for note in tune.notes:
+            if note.pitches:
+                total += 1
+                inside += note.pitches[-1] % 12 in tune.key.scale
+    return inside / total
+
+
+def test_mode_prior_keeps_notes_in_the_requested_mode(counted_model: ModelFile) -> None:
+    def share(prior: float) -> float:
+        return share_in_scale(generate(counted_model, count=20, tune_type="reel", mode="dorian", key="E", seed=9,
+                                       sampling=SamplingSettings(mode_prior=prior)))
+
+    free, default, strict = share(0.0), share(SamplingSettings().mode_prior), share(20.0)
+    assert free < 0.8  # random weights: about 7 notes of 12 in the scale
+    assert free < default < strict and strict > 0.99

@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from symbolic.generation.generate import Request, _Generator  # noqa: E402
-from symbolic.generation.novelty import NoveltyIndex  # noqa: E402
 from symbolic.generation.sampler import SamplingSettings, sample_tokens  # noqa: E402
 from symbolic.models.lstm import EMBEDDING, LOGITS, build_model, decoder_layer, encoder_layer, lm_layer  # noqa: E402
 from symbolic.models.modelfile import ModelFile, load_model  # noqa: E402
+from symbolic.novelty.index import NoveltyIndex  # noqa: E402
 from symbolic.tokens import START  # noqa: E402
 
 BATCH = 64

@@ -11,7 +11,7 @@
 3. evaluates the three on the test split side by side into WORK/comparison.json;
 4. copies the LSTM with fewer bits per note into symbolic/bundled/ (the default of
    `symbolic generate`), with the comparison in its model.json and the novelty index of the
-   training tunes (scripts/add_novelty_index.py).
+   training tunes (`symbolic models index`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ from symbolic.models.config import ModelConfig  # noqa: E402
 from symbolic.models.evaluate import evaluate, evaluate_tunes  # noqa: E402
 from symbolic.models.modelfile import BUNDLED, ModelFile, load_model  # noqa: E402
 from symbolic.models.training import CHECKPOINT_DIR, train  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from add_novelty_index import add_novelty_index  # noqa: E402
+from symbolic.novelty.index import add_to_model  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -145,7 +143,7 @@ def main() -> None:
     fresh, stale = BUNDLED.with_name("bundled.new"), BUNDLED.with_name("bundled.old")
     shutil.rmtree(fresh, ignore_errors=True)
     chosen.save(fresh)
-    add_novelty_index(fresh, everything)  # every training tune once
+    add_to_model(fresh, everything)  # every training tune once
     if BUNDLED.exists():
         BUNDLED.rename(stale)
     fresh.rename(BUNDLED)

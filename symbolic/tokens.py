@@ -41,7 +41,11 @@ from symbolic.tune_types import tune_type
 
 PAD, START, END = "<pad>", "<start>", "<end>"
 SPECIAL_TOKENS = (PAD, START, END)
+PAD_ID, START_ID, END_ID = 0, 1, 2  # the vocabulary's first three ids, in every vocabulary
 HEADER_TOKENS = 4  # type, meter, unit, mode
+HEADER_NAMES = ("type", "meter", "unit", "mode")
+PITCH, DURATION, BAR, ENDING, KEY_CHANGE, METER_CHANGE = "p:", "d:", "bar:", "ending:", "key:", "meter:"
+REST, TIE = "rest", "tie"
 COMMON_TONIC = "C"
 CENTRE_PITCH = 71  # B4: the middle of a fiddle or whistle tune's usual range
 COUNTDOWN = "left:"
@@ -55,6 +59,35 @@ TUNE_TYPES = ("barndance", "fling", "hornpipe", "jig", "march", "mazurka", "polk
 
 class TokenError(SymbolicError):
     """Tokens that do not make a tune, or a token the vocabulary does not have."""
+
+
+def header(kind: str, meter: str, unit: Fraction, mode: str) -> list[str]:
+    """The four header tokens of a tune, in their order."""
+    return [f"type:{kind}", f"meter:{meter}", f"unit:{_fraction_text(unit)}", f"mode:{mode}"]
+
+
+def header_values(tokens: Sequence[str], name: str) -> list[str]:
+    """The values of one header field among `tokens` (a vocabulary's: which meters it knows)."""
+    return [t[len(name) + 1:] for t in tokens if t.startswith(f"{name}:")]
+
+
+def bar_token(kind: str) -> str:
+    return f"{BAR}{kind}"
+
+
+def pitch_of(token: str) -> int | None:
+    """`p:62` -> 62; None for any other token."""
+    return int(token[len(PITCH):]) if token.startswith(PITCH) else None
+
+
+def duration_of(token: str) -> Fraction | None:
+    """`d:3/2` -> 3/2 quarter notes; None for any other token."""
+    return Fraction(token[len(DURATION):]) if token.startswith(DURATION) else None
+
+
+def is_note(token: str) -> bool:
+    """A note event: a pitch or a rest (what bits per note count)."""
+    return token == REST or token.startswith(PITCH)
 
 
 @dataclass(frozen=True)
@@ -135,8 +168,7 @@ def _fraction_text(value: Fraction) -> str:
 def tune_to_tokens(tune: Tune, settings: TokenizerSettings = PLAIN) -> list[str]:
     """The normalised tune's tokens, without <start>/<end>."""
     norm = normalize(tune)
-    tokens = [f"type:{norm.rhythm}", f"meter:{norm.meter.text}", f"unit:{_fraction_text(norm.unit)}",
-              f"mode:{norm.key.mode}"]
+    tokens = header(norm.rhythm, norm.meter.text, norm.unit, norm.key.mode)
     countdown = iter(bars_left(norm) if settings.bar_countdown else ())
     bar_open = True  # a bar has begun that has had no note yet
     for element in norm.body:
@@ -292,7 +324,7 @@ class Vocabulary:
             raise TokenError(f"token {unknown[0]!r} is not in this vocabulary ({len(self)} tokens); "
                              "the tune uses something the corpus or model never saw")
         encoded = [ids[t] for t in tokens]
-        return [1, *encoded, 2] if add_start_end else encoded
+        return [START_ID, *encoded, END_ID] if add_start_end else encoded
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         try:

@@ -30,11 +30,11 @@ from symbolic.evaluation.metrics import (
     pitch_class_transitions,
     pitch_range,
 )
-from symbolic.evaluation.novelty import TrainingIndex, bar_keys, novelty_figures
 from symbolic.evaluation.parts import form_figures, is_aabb, parts
 from symbolic.evaluation.run import EvaluationSettings, load_real
 from symbolic.evaluation.validity import abc2midi_clean, full_bars, validity_figures
 from symbolic.models.modelfile import ModelFile
+from symbolic.novelty.copies import TrainingIndex, bar_keys, novelty_figures
 from symbolic.tokens import TokenizerSettings, normalize
 from symbolic.transpose import transpose
 

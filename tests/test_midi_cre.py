@@ -10,22 +10,19 @@ On all files (`--cre`): melody 79.4%, pitches 89.7%, meter 100%, key 99.8%, pick
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "midi_agreement.py"
+from symbolic.corpus.sources import repository_corpora_dir
 
 
 @pytest.fixture(scope="module")
 def counts():  # type: ignore[no-untyped-def]
-    if not (BENCHMARK.parent.parent / "corpora" / "cre" / "midi").is_dir():
+    corpora = repository_corpora_dir()
+    if corpora is None or not (corpora / "cre" / "midi").is_dir():
         pytest.skip("corpora/cre is not in this checkout")
-    spec = importlib.util.spec_from_file_location("midi_agreement", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.cre_agreement(sample=150, seed=0)
+    from symbolic.evaluation.agreement.cre_midi import cre_agreement
+
+    return cre_agreement(sample=150, seed=0)
 
 
 def test_cre_files_match_their_abc_tunes(counts) -> None:  # type: ignore[no-untyped-def]

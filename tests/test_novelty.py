@@ -20,7 +20,9 @@ from symbolic.cli.main import main
 from symbolic.corpus.build import BuildSettings, build_corpus
 from symbolic.generation.generate import Request, generate, novelty_note
 from symbolic.generation.grammar import GenerationError
-from symbolic.generation.novelty import (
+from symbolic.models.config import ModelConfig
+from symbolic.models.modelfile import NOVELTY, ModelFile, ModelFileError, load_model
+from symbolic.novelty.index import (
     NoveltyIndex,
     build_from_corpus,
     readable_name,
@@ -28,8 +30,6 @@ from symbolic.generation.novelty import (
     similarity,
     title_vocabulary,
 )
-from symbolic.models.config import ModelConfig
-from symbolic.models.modelfile import NOVELTY, ModelFile, ModelFileError, load_model
 from symbolic.tokens import Vocabulary, tune_to_tokens
 from symbolic.transpose import transpose, transpose_to
 from symbolic.tune import Tune

@@ -1,4 +1,4 @@
-"""CLI commands for models: `train`, `evaluate` and `models info`."""
+"""CLI commands for models: `train`, `evaluate`, `models info` and `models index`."""
 
 from __future__ import annotations
 
@@ -60,6 +60,17 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     info = actions.add_parser("info", help="print what a model is: type, size, data, training figures")
     info.add_argument("path", nargs="?", metavar="PATH", help="a model folder (default: the bundled model)")
     info.set_defaults(handler=_info)
+    index = actions.add_parser(
+        "index", help="add (or replace) a model's novelty index, built from the corpus it was trained on",
+        description=(
+            "Index the training tunes of CORPUS_DIR (their melody shingles, readable names and title words) "
+            "into MODEL_DIR/novelty.npz. With it, `symbolic generate` resamples tunes too close to a training "
+            "tune, names each tune's closest training tune, and titles tunes with the corpus's words."))
+    index.add_argument("model", metavar="MODEL_DIR", help="a model folder")
+    index.add_argument("corpus", metavar="CORPUS_DIR", help="the corpus folder the model was trained on")
+    index.add_argument("--split", default="train", choices=("train", "valid", "test"),
+                       help="which split's tunes to index (default: train)")
+    index.set_defaults(handler=_index)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -153,4 +164,18 @@ def _info(args: argparse.Namespace) -> int:
     if versions:
         print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     sys.stdout.flush()
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    import time
+
+    from symbolic.models.modelfile import load_model
+    from symbolic.novelty.index import NoveltyIndex, add_to_model
+
+    started = time.perf_counter()
+    path = add_to_model(args.model, args.corpus, args.split)
+    index = NoveltyIndex.from_arrays(load_model(args.model).novelty or {})
+    print(f"wrote {path}: {len(index)} tunes, {index.keys.size} shingles, {len(index.title_words)} title words, "
+          f"{path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
     return 0

@@ -15,7 +15,7 @@ import numpy as np
 from symbolic.atomic import write_atomically, write_text_atomically
 from symbolic.evaluation.metrics import INTERVAL_LIMIT
 from symbolic.evaluation.musicality import histogram_distance
-from symbolic.evaluation.novelty import PHRASE_BARS
+from symbolic.novelty.copies import PHRASE_BARS
 
 REPORT_JSON, REPORT_MD = "report.json", "report.md"
 PITCH_CLASSES = ("1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7")  # degrees above the tonic

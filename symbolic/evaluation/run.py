@@ -37,11 +37,11 @@ from symbolic.evaluation.metrics import (
     mode_adherence,
 )
 from symbolic.evaluation.musicality import musicality_figures
-from symbolic.evaluation.novelty import TrainingIndex, novelty_figures
 from symbolic.evaluation.parts import form_figures
 from symbolic.evaluation.validity import validity_figures
 from symbolic.models.evaluate import evaluate
 from symbolic.models.modelfile import ModelFile, load_model
+from symbolic.novelty.copies import TrainingIndex, novelty_figures
 from symbolic.tokens import HEADER_TOKENS, TokenError, normalize, tokens_to_tune
 from symbolic.tune import Tune
 

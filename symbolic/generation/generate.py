@@ -18,12 +18,22 @@ from symbolic.abc.fields import default_unit
 from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError
 from symbolic.generation.grammar import Cadence, FormGrammar, GenerationError, TokenTable
-from symbolic.generation.novelty import Match, NoveltyIndex
 from symbolic.generation.sampler import SamplingSettings, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
+from symbolic.novelty.index import Match, NoveltyIndex
 from symbolic.pitch import MODES, mode_named
-from symbolic.tokens import HEADER_TOKENS, START, tokens_to_tune, tune_to_tokens, without_controls
+from symbolic.tokens import (
+    BAR,
+    HEADER_TOKENS,
+    START,
+    bar_token,
+    header,
+    header_values,
+    tokens_to_tune,
+    tune_to_tokens,
+    without_controls,
+)
 from symbolic.transpose import transpose, transpose_to
 from symbolic.tune import Key, Meter, Note, Tempo, Tune
 from symbolic.tune_types import BY_NAME, tune_type
@@ -35,6 +45,7 @@ MAX_PRIME_CHARACTERS = 2000
 # tries is most likely forced to (a prime holding a whole training tune); the least similar is kept.
 MAX_RESAMPLES = 4
 NOVELTY_NOTE = "closest training tune: "
+OPEN = bar_token("|:")  # every generated part opens with a repeat
 # Where real dance tunes sit, whatever their key: the median of their median pitches is 72-74
 # (C5-D5) for every tonic of jigs, reels and hornpipes in the folk collections (measured with
 # benchmarks/musicality.py), and a fiddle's range is G3-E7.
@@ -102,8 +113,7 @@ class _Generator:
         self.meter = _meter_text(request.meter or BY_NAME[self.kind].meter)
         self.mode = _mode(request.mode or "major")
         self.unit = default_unit(Meter(self.meter))
-        self.header = [f"type:{self.kind}", f"meter:{self.meter}", f"unit:1/{self.unit.denominator}",
-                       f"mode:{self.mode}"]
+        self.header = header(self.kind, self.meter, self.unit, self.mode)
         for token in self.header:
             if token not in self.vocab.tokens:
                 name = token.split(":")[0]
@@ -121,21 +131,21 @@ class _Generator:
         self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None
 
     def _known(self, name: str) -> list[str]:
-        return [t.split(":", 1)[1] for t in self.vocab.tokens if t.startswith(f"{name}:")]
+        return header_values(self.vocab.tokens, name)
 
     def prime_tokens(self, key: str) -> list[str]:
         if not self.request.prime:
-            return ["bar:|:"]
+            return [OPEN]
         text = f"X:1\nM:{self.meter}\nL:1/{self.unit.denominator}\nK:{key}{_mode_suffix(self.mode)}\n{self.request.prime}\n"
         try:
             tune = read_tune(text, source="--prime")
         except SymbolicError as error:
             raise GenerationError(f"the opening bars are not readable ABC: {error}") from None
         body = tune_to_tokens(tune)[HEADER_TOKENS:]
-        if not body or not body[0].startswith("bar:"):
-            body = ["bar:|:", *body]
-        elif body[0] != "bar:|:":
-            body = ["bar:|:", *body[1:]]
+        if not body or not body[0].startswith(BAR):
+            body = [OPEN, *body]
+        elif body[0] != OPEN:
+            body = [OPEN, *body[1:]]
         return body
 
     def run(self) -> list[Tune]:

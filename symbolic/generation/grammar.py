@@ -25,7 +25,7 @@ from math import lcm
 import numpy as np
 
 from symbolic.errors import SymbolicError
-from symbolic.tokens import COUNTDOWN, COUNTDOWN_CAP, END, Vocabulary
+from symbolic.tokens import COUNTDOWN, COUNTDOWN_CAP, END, REST, TIE, Vocabulary, bar_token, duration_of, pitch_of
 from symbolic.tune import Key, Meter
 
 LOWEST_PITCH = 55  # G3, the fiddle's lowest string, in the key-normalised register
@@ -52,10 +52,11 @@ class TokenTable:
         self.duration = np.zeros(size, dtype=np.int64)  # grid steps; 0 for other tokens
         durations = {}
         for i, token in enumerate(vocab.tokens):
-            if token.startswith("p:"):
-                self.pitch[i] = int(token[2:])
-            elif token.startswith("d:"):
-                durations[i] = Fraction(token[2:])
+            pitch, duration = pitch_of(token), duration_of(token)
+            if pitch is not None:
+                self.pitch[i] = pitch
+            elif duration is not None:
+                durations[i] = duration
         self.grid = lcm(*(d.denominator for d in durations.values())) if durations else 1
         for i, value in durations.items():
             self.duration[i] = int(value * self.grid)
@@ -69,8 +70,8 @@ class TokenTable:
         self.playable = self.is_pitch & (self.pitch >= LOWEST_PITCH) & (self.pitch <= HIGHEST_PITCH)
         self.is_duration = self.duration > 0
         self.countdown = {int(t[len(COUNTDOWN):]): i for i, t in enumerate(vocab.tokens) if t.startswith(COUNTDOWN)}
-        self.rest = self.id_of("rest")
-        self.tie = self.id_of("tie")
+        self.rest = self.id_of(REST)
+        self.tie = self.id_of(TIE)
         self.end = self.id_of(END)
 
     def id_of(self, token: str) -> int:
@@ -139,9 +140,9 @@ class FormGrammar:
         self.table = table
         self.bar_steps = table.steps(bar_length)
         self.bars_per_part, self.parts = bars_per_part, parts
-        self.open_bar = table.id_of("bar:|:")
-        self.plain_bar = table.id_of("bar:|")
-        self.close_bar = table.id_of("bar::|")
+        self.open_bar = table.id_of(bar_token("|:"))
+        self.plain_bar = table.id_of(bar_token("|"))
+        self.close_bar = table.id_of(bar_token(":|"))
         missing = [n for n in range(1, min(bars_per_part, COUNTDOWN_CAP) + 1) if n not in table.countdown]
         if countdown and missing:
             raise GenerationError(f"this model never saw a part with {missing[0]} bars to go; "

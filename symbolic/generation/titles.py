@@ -1,7 +1,7 @@
 """Names for new tunes in the manner of the folk tradition ("The Humours of ...", "...'s Reel").
 
 Words come from the titles of the corpus a model was trained on when its model folder carries them
-(the novelty index's `title_words`, harvested by `scripts/add_novelty_index.py`), else from a small
+(the novelty index's `title_words`, harvested by `symbolic models index`), else from a small
 built-in list of words common in Irish and Scottish titles.
 """
 

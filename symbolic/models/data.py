@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.corpus.build import iter_split
-from symbolic.tokens import HEADER_TOKENS, Vocabulary
+from symbolic.tokens import BAR, END_ID, HEADER_TOKENS, START_ID, Vocabulary
 
-START, END = 1, 2
+START, END = START_ID, END_ID
 MAX_PROMPT_BARS = 8  # the opening bars a user may prime with
 
 
@@ -37,7 +37,7 @@ def lm_windows(tunes: list[np.ndarray], length: int, rng: np.random.Generator | 
 
 
 def bar_ids(vocab: Vocabulary) -> np.ndarray:
-    return np.array([i for i, t in enumerate(vocab.tokens) if t.startswith("bar:")], dtype=np.int32)
+    return np.array([i for i, t in enumerate(vocab.tokens) if t.startswith(BAR)], dtype=np.int32)
 
 
 def split_points(tune: np.ndarray, bars: np.ndarray) -> list[int]:

@@ -24,7 +24,7 @@ from symbolic.errors import SymbolicError
 from symbolic.models.data import END, START
 from symbolic.models.modelfile import ModelFile
 from symbolic.models.numpy_lstm import log_softmax
-from symbolic.tokens import HEADER_TOKENS, TokenError, TokenizerSettings, is_control
+from symbolic.tokens import HEADER_TOKENS, TokenError, TokenizerSettings, is_control, is_note
 
 SCORING_BATCH = 64
 
@@ -65,7 +65,7 @@ def corpus_tunes(model: ModelFile, corpus: str | Path, split: str) -> tuple[list
 
 
 def evaluate_tunes(model: ModelFile, tunes: list[np.ndarray]) -> dict[str, float | int]:
-    note_ids = [i for i, t in enumerate(model.vocab.tokens) if t.startswith("p:") or t == "rest"]
+    note_ids = [i for i, t in enumerate(model.vocab.tokens) if is_note(t)]
     controls = _control_ids(model)
     bits = tune_bits(model, tunes)
     tokens = sum(len(t) - HEADER_TOKENS + 1 - int(np.isin(t, controls).sum()) for t in tunes)

@@ -5,7 +5,7 @@
     vocab.json    the vocabulary (ids in the documented layout)
     weights.npz   named NumPy arrays (LSTM weights, or n-gram counts)
     novelty.npz   optional: the index of the training tunes and their title words
-                  (`symbolic.generation.novelty`); a model without it generates without novelty checks
+                  (`symbolic.novelty.index`); a model without it generates without novelty checks
 
 Each file is written atomically; model.json last, so a folder without it is not a model.
 """
@@ -121,7 +121,7 @@ def load_model(path: str | Path | None = None) -> ModelFile:
                 novelty = {name: archive[name] for name in archive.files}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
             raise ModelFileError(f"{folder}/{NOVELTY}: damaged or truncated ({error}); rebuild it with "
-                                 "scripts/add_novelty_index.py or delete it") from None
+                                 "`symbolic models index` or delete it") from None
     model = ModelFile(config, vocab, weights, meta, novelty)
     _check_shapes(model, folder)
     return model

@@ -37,7 +37,7 @@ from symbolic.errors import SymbolicError
 from symbolic.models.config import ModelConfig
 from symbolic.models.data import bar_ids, lm_windows, load_split, padded_batches, seq2seq_examples
 from symbolic.models.modelfile import ModelFile
-from symbolic.tokens import TokenizerSettings
+from symbolic.tokens import END_ID, START_ID, TokenizerSettings
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_JSON = "state.json"
@@ -69,7 +69,7 @@ def _train_ngram(config: ModelConfig, vocab, train_tunes, valid_tunes, out: Path
     from symbolic.models.ngram import KneserNey
 
     started = time.time()
-    model = KneserNey(config.ngram_order, len(vocab)).fit([[1, *t.tolist(), 2] for t in train_tunes])
+    model = KneserNey(config.ngram_order, len(vocab)).fit([[START_ID, *t.tolist(), END_ID] for t in train_tunes])
     model_file = ModelFile(config, vocab, model.to_arrays(), {"data": data_info, "versions": versions()})
     from symbolic.models.evaluate import evaluate_tunes
 

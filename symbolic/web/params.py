@@ -14,6 +14,7 @@ from typing import Any
 
 from symbolic.instruments import known_instruments
 from symbolic.models.modelfile import ModelFile
+from symbolic.tokens import header_values
 
 # Named limits: bounded work per request (see the "Safe by default").
 MAX_BODY_BYTES = 64 * 1024
@@ -54,7 +55,7 @@ class Choices:
     @classmethod
     def of(cls, model: ModelFile) -> Choices:
         def known(name: str) -> tuple[str, ...]:
-            return tuple(sorted(t.split(":", 1)[1] for t in model.vocab.tokens if t.startswith(f"{name}:")))
+            return tuple(sorted(header_values(model.vocab.tokens, name)))
 
         # M:none has no bars, so generation refuses it; keep it out of the form.
         meters = tuple(m for m in known("meter") if m != "none")

@@ -1,7 +1,7 @@
 """Does a sample copy the training tunes? Nearest training tune, similarity, copied bars.
 
 Melody similarity is the one `symbolic generate` checks its tunes with
-(`symbolic.generation.novelty`: the Jaccard index of 4-event shingles of pitch interval and
+(`symbolic.novelty.index`: the Jaccard index of 4-event shingles of pitch interval and
 duration, transposition- and octave-invariant), so the report and the generator agree.
 
 Copied bars: a bar is the notes between two bar lines as (pitch class, duration, tie) — tunes
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbolic.generation.novelty import NoveltyIndex
+from symbolic.novelty.index import NoveltyIndex
 from symbolic.tokens import tune_to_tokens
 from symbolic.tune import Bar, Note, Tune
 
@@ -43,7 +43,7 @@ def bar_keys(tune: Tune) -> list[int]:
 
 
 @dataclass(frozen=True)
-class Match:
+class CopyMatch:
     nearest: int  # index of the most similar training tune (-1 when there is none)
     similarity: float
     copied_bars: int  # longest run of bars found in one training tune
@@ -90,10 +90,10 @@ class TrainingIndex:
             previous_keys, previous_lengths = current, lengths
         return best, source
 
-    def match(self, tune: Tune) -> Match:
+    def match(self, tune: Tune) -> CopyMatch:
         nearest, similarity = self.most_similar(tune)
         bars, source = self.longest_copied_run(tune)
-        return Match(nearest, similarity, bars, source)
+        return CopyMatch(nearest, similarity, bars, source)
 
 
 def novelty_figures(tunes: Sequence[Tune], index: TrainingIndex, names: Sequence[str]) -> dict[str, object]:

@@ -30,7 +30,16 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.errors import SymbolicError
-from symbolic.tokens import HEADER_TOKENS, tune_to_tokens, without_controls
+from symbolic.tokens import (
+    HEADER_NAMES,
+    HEADER_TOKENS,
+    TIE,
+    duration_of,
+    is_note,
+    pitch_of,
+    tune_to_tokens,
+    without_controls,
+)
 from symbolic.tune import Tune
 from symbolic.tune_types import TYPE_WORDS, tune_type
 
@@ -63,17 +72,17 @@ def _melody_codes(tokens: Sequence[str]) -> np.ndarray:
     """One int64 code per melody event: (interval or rest) x duration, tied notes merged."""
     events: list[tuple[int | None, Fraction]] = []  # (pitch or None for a rest, duration)
     tied = False
-    i = HEADER_TOKENS if tokens and ":" in tokens[0] and tokens[0].startswith("type:") else 0
+    i = HEADER_TOKENS if tokens and tokens[0].startswith(f"{HEADER_NAMES[0]}:") else 0
     while i < len(tokens):
         token = tokens[i]
-        if (token == "rest" or token.startswith("p:")) and i + 1 < len(tokens) and tokens[i + 1].startswith("d:"):
-            pitch = None if token == "rest" else int(token[2:])
-            duration = Fraction(tokens[i + 1][2:])
+        duration = duration_of(tokens[i + 1]) if i + 1 < len(tokens) else None
+        if is_note(token) and duration is not None:
+            pitch = pitch_of(token)
             if tied and events and events[-1][0] == pitch:
                 events[-1] = (pitch, events[-1][1] + duration)
             else:
                 events.append((pitch, duration))
-            tied = i + 2 < len(tokens) and tokens[i + 2] == "tie"
+            tied = i + 2 < len(tokens) and tokens[i + 2] == TIE
             i += 3 if tied else 2
             continue
         i += 1
@@ -295,3 +304,15 @@ def _source_titles(shard_names: Sequence[str]) -> dict[str, tuple[str, str]]:
             if tune_id in ids and tune.titles:
                 found.setdefault(f"{path}#{tune_id}", (tune.titles[0].strip(), tune.rhythm))
     return found
+
+
+def add_to_model(model_dir: str | Path, corpus_dir: str | Path, split: str = "train") -> Path:
+    """Build the index of `corpus_dir`'s `split` and write it into `model_dir` (atomically, so a
+    model in use sees the old index or the new one); returns the file."""
+    from symbolic.models.modelfile import load_model, save_novelty
+
+    load_model(model_dir)  # refuse to write into something that is not a model
+    index = build_from_corpus(corpus_dir, split)
+    path = save_novelty(model_dir, index.to_arrays())
+    NoveltyIndex.from_arrays(load_model(model_dir).novelty or {})  # reads back whole
+    return path

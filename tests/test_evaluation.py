@@ -133,7 +133,10 @@ def test_parts_with_pickup_endings_and_a_plain_part() -> None:
 
 
 def test_full_bars_and_read_back() -> None:
-    assert full_bars(tune("G | c2 d2 e2 f2 | g8 | c6 |]")) == (2, 4)  # the pickup and last bar are short
+    # A pickup and the last bar that gives it back make one full bar; when they do not add up, one short bar.
+    assert full_bars(tune("G | c2 d2 e2 f2 | g8 | c7 |]")) == (3, 3)
+    assert full_bars(tune("G | c2 d2 e2 f2 | g8 | c6 |]")) == (2, 4)
+    assert full_bars(tune("|: G | c2 d2 e2 f2 | g7 :|: A | c2 d2 e2 f2 | g7 :|")) == (4, 4)
     assert full_bars(tune("|: C4 D4 :|: E4 F4 :|")) == (2, 2)  # `:|:` closes one bar
     assert full_bars(tune("C2 D2 E2 | [M:3/4] C2 D2 E2 |]")) == (1, 2)  # measured against the meter in force
     figures = validity_figures([tune(AABB)], check_abc2midi=False)

@@ -66,25 +66,43 @@ def abc2midi_clean(tunes: Sequence[Tune]) -> list[bool] | None:
 
 
 def full_bars(tune: Tune) -> tuple[int, int]:
-    """(bars as long as the meter in force says, bars) — every stretch between bar lines counts,
-    so pickups and the short bars that complete them count against real tunes too. A `:|`
-    directly followed by `|:` closes one bar, not two."""
+    """(bars as long as the meter in force says, bars) — every stretch between bar lines counts.
+    A part's pickup and the short last bar that gives it back (`|:A|d2e ...|cAF D2:|`) make one
+    bar when played, so together they count as one full bar; other short bars count against
+    generated and real tunes alike. A `:|` directly followed by `|:` closes one bar, not two."""
     meter = tune.meter
-    full = total = 0
-    length = Fraction(0)
-    bar_meter = meter
-    for element in [*tune.body, Bar(tune.duration)]:
+    bars: list[tuple[Fraction, Fraction | None, bool, bool]] = []  # (length, meter's, opens a part, closes one)
+    length, bar_meter, opens = Fraction(0), meter, True
+    for element in [*tune.body, Bar(tune.duration, "|]")]:
         if type(element) is MeterChange:
             meter = element.meter
         elif type(element) is Note:
             if not length:
                 bar_meter = meter  # a bar is measured against the meter in force where it starts
             length += element.duration
-        elif type(element) is Bar and length:
+        elif type(element) is Bar:
+            if length:
+                bars.append((length, bar_meter.bar_length, opens, element.kind != "|"))
+                length, opens = Fraction(0), False
+            if element.kind in ("|:", "::", "||", "|]", "[|") or element.ending:
+                opens = opens or element.kind in ("|:", "::")
+    full = total = 0
+    pickup: Fraction | None = None
+    for length, bar_length, opens_part, closes_part in bars:
+        if bar_length is None:
             total += 1
-            full += bar_meter.bar_length is not None and length == bar_meter.bar_length
-            length = Fraction(0)
-    return full, total
+            continue
+        if opens_part and length < bar_length and not closes_part:
+            pickup = length  # waits for the bar that completes it
+            continue
+        total += 1
+        if closes_part and pickup is not None and length + pickup == bar_length:
+            full += 1
+        else:
+            total += pickup is not None and closes_part  # a pickup nothing gave back: a short bar
+            full += length == bar_length
+        pickup = None if closes_part else pickup
+    return full, total + (pickup is not None)
 
 
 def validity_figures(tunes: Sequence[Tune], check_abc2midi: bool = True) -> dict[str, object]:

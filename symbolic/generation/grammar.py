@@ -102,6 +102,9 @@ class FormState:
     tied_pitch: int | None = None
     triplet_left: int = 0  # notes still owed to a triplet group
     triplet_steps: int = 0
+    pickup: int = 0  # grid steps of this part's pickup (its last bar is that much short)
+    first_pickup: int = 0  # the tune's pickup, which every later part repeats
+    opening: bool = False  # in a part's pickup, or in the tune's first stretch, which may become one
     given: bool = False  # the user's opening bars are being read: they keep their own cadences
     tokens: list[int] = field(default_factory=list)
 
@@ -131,7 +134,7 @@ class Cadence:
 
 class FormGrammar:
     def __init__(self, table: TokenTable, meter: Meter, bars_per_part: int, parts: int,
-                 cadence: Cadence | None = None, countdown: bool = False) -> None:
+                 cadence: Cadence | None = None, countdown: bool = False, pickups: bool = True) -> None:
         if bars_per_part < 1 or parts < 1:
             raise GenerationError("a tune needs at least one part of at least one bar")
         bar_length = meter.bar_length
@@ -148,6 +151,12 @@ class FormGrammar:
             raise GenerationError(f"this model never saw a part with {missing[0]} bars to go; "
                                   "ask for fewer bars per part")
         self.countdown = countdown
+        # The tune may open with a pickup of up to half a bar (`|:A|d2e fed|...|cAF D2:|`): the bar
+        # line after it comes early, and the part's last bar is short by as much, so the repeat
+        # plays whole bars. The model chooses, as it learned from real tunes. Every later part
+        # then opens with a pickup as long (abc2midi, like a player, hears a part's short last bar
+        # and the next part's pickup as one bar).
+        self.max_pickup = self.bar_steps // 2 if pickups and bars_per_part > 1 else 0
         plain = sorted({int(d) for d in table.duration[table.is_plain]})
         # fillable[r]: r grid steps can be filled exactly with the model's durations.
         self.fillable = self._fillable(plain, 0)
@@ -175,6 +184,18 @@ class FormGrammar:
     def new_state(self) -> FormState:
         return FormState(self.bar_steps, self.bars_per_part, self.parts)
 
+    def target(self, state: FormState) -> int:
+        """Grid steps the bar being written must fill: a later part's pickup that of the tune, a
+        part's last bar what its pickup leaves."""
+        if state.opening and state.part > 0:
+            return state.first_pickup
+        return self.bar_steps - state.pickup if state.bar == self.bars_per_part - 1 else self.bar_steps
+
+    def _may_close_pickup(self, state: FormState) -> bool:
+        """Whether the tune's first stretch may end here as a pickup."""
+        return (state.opening and state.part == 0 and 0 < state.position <= self.max_pickup and not state.triplet_left
+                and bool(self.fillable[self.bar_steps - state.position]))
+
     def tones(self, state: FormState) -> frozenset[int] | None:
         """The pitch classes that may close the bar being written, or None (any)."""
         if self.cadence is None or not state.role or state.given:
@@ -186,7 +207,8 @@ class FormGrammar:
         tones = self.tones(state)
         closing = None if tones is None or state.last_pitch is None else state.last_pitch % 12 in tones
         key = (state.expect, state.position, state.role, state.tied_pitch, state.triplet_left, state.triplet_steps,
-               state.last_pitch is None, closing, state.given, state.bar if state.expect == "count" else -1)
+               state.last_pitch is None, closing, state.given, state.bar if state.expect == "count" else -1,
+               self.target(state), state.opening, state.part == 0)
         mask = self._masks.get(key)
         if mask is None:
             mask = self._masks[key] = self._allowed(state)
@@ -205,7 +227,9 @@ class FormGrammar:
         elif expect == "duration":
             mask[self._durations(state, closing=self._closes(state))] = True
         elif expect in ("after", "tied"):
-            full = state.position == state.bar_steps
+            full = state.position == self.target(state)
+            if not full and self._may_close_pickup(state):
+                mask[self.plain_bar] = True
             last_of_part = state.bar == state.bars_per_part - 1
             # No tie out of a part, nor inside a cadence bar (the closing note must be free).
             if expect == "after" and state.last_pitch is not None and self.tones(state) is None \
@@ -228,7 +252,7 @@ class FormGrammar:
         """The duration tokens the current note may take; `closing`: it may fill the bar."""
         table = self.table
         durations = table.duration
-        left = state.bar_steps - state.position
+        left = self.target(state) - state.position
         if state.triplet_left:
             fits = table.is_triplet & (durations == state.triplet_steps)
             return fits & (closing | (left - durations > 0)) if state.triplet_left == 1 else fits
@@ -236,7 +260,8 @@ class FormGrammar:
         fits = (table.is_plain | table.is_triplet) & (span <= left)
         remainder = np.clip(left - span, 0, None)
         tones = self.tones(state)
-        fits &= (self.final_fill if tones is not None and state.role == "final" else self.fillable)[remainder]
+        final = tones is not None and state.role == "final" and self.final_fill[self.target(state)]
+        fits &= (self.final_fill if final else self.fillable)[remainder]
         if tones is not None:
             fits &= (remainder > 0) | (closing & table.is_plain)  # a triplet's short last note ends no part
         return fits
@@ -261,6 +286,7 @@ class FormGrammar:
         state.tokens.append(token)
         if token == self.open_bar:
             state.expect = "count" if self.countdown else "note"
+            state.pickup, state.opening = 0, state.part == 0 or state.first_pickup > 0
         elif self.countdown and state.expect == "count":
             state.expect = "note"
         elif table.is_pitch[token] or token == table.rest:
@@ -278,8 +304,13 @@ class FormGrammar:
         elif token == table.tie:
             state.tied_pitch = state.last_pitch
             state.expect = "tied"
+        elif token == self.plain_bar and state.opening and state.position < self.bar_steps:
+            state.pickup, state.position, state.opening = state.position, 0, False  # the bar to come counts
+            state.first_pickup = state.first_pickup or state.pickup
+            state.expect = "count" if self.countdown else "note"
         elif token in (self.plain_bar, self.close_bar):
             state.position = 0
+            state.opening = False
             state.bar += 1
             if token == self.close_bar:
                 state.part += 1
@@ -296,4 +327,4 @@ class FormGrammar:
         """A hard bound: every bar of the smallest notes, each with a tie, plus bar lines and counts."""
         smallest = int(self.table.duration[self.table.is_plain | self.table.is_triplet].min())
         per_bar = 3 * (self.bar_steps // smallest) + 2
-        return self.parts * (self.bars_per_part * per_bar + 2) + 2
+        return self.parts * ((self.bars_per_part + 1) * per_bar + 2) + 2  # a pickup is one bar more at most

@@ -77,7 +77,8 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
                 grammar.advance(state, int(np.argmax(grammar.allowed(state))))
             if not grammar.allowed(state)[token]:
                 raise GenerationError(f"the opening bars do not fit the form: {model.vocab.tokens[token]!r} "
-                                      "cannot come there (whole bars in the meter, no pickup, no endings)")
+                                      "cannot come there (whole bars in the meter, a pickup of at most half a bar, "
+                                      "no endings)")
             grammar.advance(state, token)
         state.given = False
         prompts[row] = prompt[: 1 + HEADER_TOKENS] + state.tokens

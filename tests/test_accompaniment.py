@@ -10,7 +10,7 @@ import pytest
 
 from symbolic.abc.reader import read_tune
 from symbolic.chords import parse_chord
-from symbolic.midi.writer import DEFAULT_VELOCITY, MidiOptions, perform, tune_to_midi
+from symbolic.midi.writer import DEFAULT_VELOCITY, MidiOptions, tune_to_midi
 from symbolic.performance.accompaniment import (
     CHORD_LOW,
     Hit,
@@ -19,6 +19,7 @@ from symbolic.performance.accompaniment import (
     diatonic_triads,
     drone_hits,
 )
+from symbolic.performance.perform import perform
 from symbolic.tune import Key
 
 

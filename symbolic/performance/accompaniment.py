@@ -1,7 +1,7 @@
 """Accompaniment for a performed tune: chord names parsed, chords chosen from the melody, and
 the simple patterns a session player would use (bass-chord "oom-pa-pa" and the like), plus a
 drone and a bodhrán rhythm. Everything here works on a `Performance` (the tune as heard, with
-its bar lines in performance order), which `symbolic.midi.writer.perform` builds.
+its bar lines in performance order), which `symbolic.performance.perform.perform` builds.
 
 Choices:
 - Chord symbols of the tune are used when it has any (names that do not parse, such as `N.C.`

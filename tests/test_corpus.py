@@ -15,12 +15,12 @@ from symbolic.corpus.build import (
     BuildSettings,
     CorpusError,
     build_corpus,
-    corpus_stats,
     iter_split,
     load_manifest,
     load_vocabulary,
     melody_key,
 )
+from symbolic.corpus.stats import corpus_stats
 from symbolic.tokens import tokens_to_tune, tune_to_tokens
 from symbolic.transpose import transpose_to
 

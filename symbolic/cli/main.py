@@ -279,7 +279,7 @@ def _corpus_build(args: argparse.Namespace) -> int:
 def _corpus_stats(args: argparse.Namespace) -> int:
     import statistics
 
-    from symbolic.corpus.build import corpus_stats, plot_stats
+    from symbolic.corpus.stats import corpus_stats, plot_stats
 
     stats = corpus_stats(args.folder)
     for split, figures in stats["splits"].items():

@@ -11,11 +11,14 @@ FORMATS = ("abc", "mid", "wav")
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from symbolic.cli.main import seed
+    from symbolic.generation.sampler import DEFAULT_MODE_PRIOR
+
     parser = commands.add_parser(
         "generate", help="write new tunes with a trained model (default: the bundled one)",
         description=(
             "Sample new tunes. Every tune is valid by construction: each part is whole bars of the "
-            "meter between repeat signs, and it reads back with our reader and abc2midi. With no "
+            "meter between repeat signs (a pickup given back in the part's last bar), it ends at home "
+            "(--no-cadence frees it), and it reads back with our reader and abc2midi. With no "
             "options: one tune from the bundled model into the current folder as ABC, MIDI and WAV. "
             "The same --seed gives the same tunes."
         ),
@@ -36,6 +39,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--top-k", type=int, default=0, metavar="K", help="sample among the K likeliest (0: all)")
     parser.add_argument("--top-p", type=float, default=0.95, metavar="P",
                         help="sample among the likeliest tokens holding P of the probability (0.95)")
+    parser.add_argument("--mode-prior", type=float, default=DEFAULT_MODE_PRIOR, metavar="X",
+                        help="how firmly notes keep to the mode's scale: log-probability taken from each note "
+                             "outside it (0: the model's own accidentals; 20: almost none; default %(default)s = "
+                             "about real tunes' share of accidentals)")
+    parser.add_argument("--no-cadence", dest="cadence", action="store_false",
+                        help="let parts end on any note (default: parts end on a tonic-chord tone, the tune on "
+                             "the tonic, at least a beat long)")
+    parser.add_argument("--no-pickup", dest="pickups", action="store_false",
+                        help="start on the downbeat (default: the model may open the tune with a pickup, which "
+                             "every part then repeats)")
     parser.add_argument("--seed", type=seed, help="the same seed gives the same tunes (0..2**64-1)")
     parser.add_argument("--max-similarity", type=float, default=0.95, metavar="S",
                         help="resample a tune whose melody similarity (0..1) to a training tune is above S; "
@@ -77,7 +90,9 @@ def _generate(args: argparse.Namespace) -> int:
     midi_options = MidiOptions(instrument=args.instrument, tempo_qpm=args.tempo)  # checked before sampling
     request = Request(count=args.count, tune_type=args.tune_type, meter=args.meter, mode=args.mode, key=args.key,
                       prime=args.prime, bars_per_part=args.bars_per_part, parts=args.parts, seed=args.seed,
-                      tempo=args.tempo, max_similarity=args.max_similarity, sampling=SamplingSettings(args.temperature, args.top_k, args.top_p))
+                      tempo=args.tempo, max_similarity=args.max_similarity, cadence=args.cadence,
+                      pickups=args.pickups,
+                      sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

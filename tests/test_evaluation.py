@@ -232,6 +232,37 @@ def test_cli_without_report_keeps_its_output(corpus: Path, tmp_path: Path, capsy
     assert printed["model"] == str(model) and printed["split"] == "test" and "bits_per_note" in printed
 
 
+def test_a_corpus_with_another_vocabulary_is_mapped_by_token_text(corpus: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # Another corpus, built apart: its ids mean other tokens, and one tune uses a note the model's
+    # corpus never has (a 64th note), so that tune cannot be scored and is left out.
+    book = tmp_path / "book.abc"
+    tunes = [f"X:{n}\nT:t{n}\nM:4/4\nL:1/8\nK:D\n|:{body}:|\n" for n, body in enumerate(
+        ["DFAd fdAF|GBdg fedB|ABcd efge|fdec d4", "dcBA GFED|EFGA B2AG|FGAB c2BA|G8", "A/B/cde fgab|a8|g8|f8"], 1)]
+    tunes.append("X:9\nT:odd\nM:4/4\nL:1/8\nK:D\n|:D//E//F//G// A7|d8|A8|D8:|\n")
+    book.write_text("\n".join(tunes))
+    other = tmp_path / "other"
+    build_corpus([str(book)], other, BuildSettings(valid_fraction=0, test_fraction=0), progress=False)
+    assert load_vocabulary(other).sha256 != load_vocabulary(corpus).sha256
+    model = random_model(corpus).save(tmp_path / "tiny")
+    assert main(["evaluate", "--model", str(model), "--corpus", str(other), "--split", "train", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["skipped_unknown_tokens"] >= 1 and figures["tunes"] + figures["skipped_unknown_tokens"] == 4
+    # Scored by text, a random model costs about log2(vocabulary) bits a token; mapped by id it was hundreds.
+    assert 0 < figures["bits_per_token"] < 2 * np.log2(len(load_vocabulary(corpus)))
+    # The model's own corpus gives the figures it always gave: no mapping there.
+    assert main(["evaluate", "--model", str(model), "--corpus", str(corpus), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped_unknown_tokens"] == 0
+
+
+def test_a_corpus_tokenised_another_way_is_refused(corpus: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    plain = random_lstm(load_vocabulary(corpus), TokenizerSettings(bar_countdown=False)).save(tmp_path / "plain")
+    assert main(["evaluate", "--model", str(plain), "--corpus", str(corpus)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "tokenised with" in error[0]
+
+
 def test_bad_sample_count_is_a_symbolic_error() -> None:
     with pytest.raises(EvaluationError):
         EvaluationSettings(samples=0)

@@ -177,6 +177,8 @@ def test_render_of_an_unreadable_header_is_a_422(client: httpx.Client) -> None:
     ({"prime": "a" * (params.MAX_PRIME_CHARACTERS + 1)}, "prime"), ({"prime": "ab\x00c"}, "prime"),
     ({"prime": "|:GAB c}BA|"}, "opening bars"), ({"prime": 42}, "prime"),
     ({"temprature": 1.0}, "unknown field"), ({"__class__": 1}, "unknown field"),
+    ({"mode_prior": -1}, "mode_prior"), ({"mode_prior": 99}, "mode_prior"), ({"cadence": "yes"}, "cadence"),
+    ({"pickups": 1}, "pickups"),
 ])
 def test_generate_refuses_bad_parameters(client: httpx.Client, body: dict, names: str) -> None:
     assert names in refused(client.post("/api/generate", json=body))
@@ -532,3 +534,11 @@ def test_uvicorn_runs_with_limits(app) -> None:  # type: ignore[no-untyped-def]
     assert config.timeout_keep_alive == ServerLimits().keep_alive_s
     assert config.h11_max_incomplete_event_size == ServerLimits().max_header_bytes
     assert config.http.header_timeout_s == ServerLimits().header_timeout_s
+
+
+def test_generate_takes_the_musical_controls() -> None:
+    choices = params.Choices(("jig",), ("6/8",), ("major", "dorian"), ("fiddle",))
+    chosen = params.parse_generate({"tune_type": "jig", "mode_prior": 5, "cadence": False, "pickups": False}, choices)
+    assert (chosen.mode_prior, chosen.cadence, chosen.pickups) == (5.0, False, False)
+    assert params.parse_generate({}, choices).cadence is True
+

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from symbolic.generation.sampler import DEFAULT_MODE_PRIOR, MAX_MODE_PRIOR
 from symbolic.instruments import known_instruments
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import header_values
@@ -75,6 +76,9 @@ class GenerateParams:
     seed: int | None = None
     instrument: str = DEFAULT_INSTRUMENT
     tempo: int | None = None
+    mode_prior: float = DEFAULT_MODE_PRIOR
+    cadence: bool = True
+    pickups: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class RenderParams:
 
 def parse_generate(body: object, choices: Choices) -> GenerateParams:
     fields = _object(body, {"count", "tune_type", "meter", "mode", "key", "prime", "temperature", "top_p", "seed",
-                            "instrument", "tempo"})
+                            "instrument", "tempo", "mode_prior", "cadence", "pickups"})
     return GenerateParams(
         count=_int(fields, "count", 1, 1, MAX_TUNES_PER_JOB),
         tune_type=_choice(fields, "tune_type", choices.tune_types),
@@ -99,6 +103,9 @@ def parse_generate(body: object, choices: Choices) -> GenerateParams:
         seed=_int(fields, "seed", None, 0, MAX_SEED),
         instrument=_choice(fields, "instrument", choices.instruments) or DEFAULT_INSTRUMENT,
         tempo=_int(fields, "tempo", None, MIN_TEMPO, MAX_TEMPO),
+        mode_prior=_number(fields, "mode_prior", DEFAULT_MODE_PRIOR, 0.0, MAX_MODE_PRIOR),
+        cadence=_bool(fields, "cadence", True),
+        pickups=_bool(fields, "pickups", True),
     )
 
 
@@ -115,6 +122,7 @@ def limits() -> dict[str, Any]:
     return {"max_tunes": MAX_TUNES_PER_JOB, "max_prime_characters": MAX_PRIME_CHARACTERS,
             "max_abc_characters": MAX_ABC_CHARACTERS, "temperature": [MIN_TEMPERATURE, MAX_TEMPERATURE],
             "top_p": [0.0, 1.0], "tempo": [MIN_TEMPO, MAX_TEMPO], "seed": [0, MAX_SEED],
+            "mode_prior": [0.0, MAX_MODE_PRIOR],
             "max_body_bytes": MAX_BODY_BYTES}
 
 
@@ -167,6 +175,13 @@ def _number(fields: dict[str, Any], name: str, default: float, low: float, high:
     if not low <= value <= high:  # also refuses NaN, which compares false
         raise BadRequest(f"{name}: {value} is outside {low:g}..{high:g}")
     return float(value)
+
+
+def _bool(fields: dict[str, Any], name: str, default: bool) -> bool:
+    value = fields.get(name, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name}: expected true or false, got {_show(value)}")
+    return value
 
 
 def _top_p(fields: dict[str, Any]) -> float:

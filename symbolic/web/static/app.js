@@ -29,6 +29,7 @@ async function loadOptions() {
   Object.assign($("seed"), { min: limits.seed[0], max: limits.seed[1] });
   Object.assign($("count"), { min: 1, max: limits.max_tunes });
   Object.assign($("tempo"), { min: limits.tempo[0], max: limits.tempo[1] });
+  Object.assign($("mode_prior"), { min: limits.mode_prior[0], max: limits.mode_prior[1] });
   $("prime").maxLength = limits.max_prime_characters;
 }
 
@@ -39,10 +40,11 @@ function formParameters() {
     const value = $(name).value.trim();
     if (value) body[name] = value;
   }
-  for (const name of ["temperature", "top_p", "seed", "count", "tempo"]) {
+  for (const name of ["temperature", "top_p", "seed", "count", "tempo", "mode_prior"]) {
     const text = $(name).value.trim();
     if (text) body[name] = Number(text);
   }
+  for (const name of ["cadence", "pickups"]) body[name] = $(name).checked;
   return body;
 }
 

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from symbolic.abc.reader import read_tune  # noqa: E402
 from symbolic.abc.writer import write_abc  # noqa: E402
+from symbolic.evaluation.musicality import has_pickup, last_note  # noqa: E402
 from symbolic.evaluation.validity import abc2midi_clean, full_bars  # noqa: E402
 from symbolic.generation.generate import generate  # noqa: E402
 from symbolic.models.modelfile import load_model  # noqa: E402
@@ -54,6 +55,10 @@ def main() -> None:
     print(f"read back identically: {read_back}/{count} = {read_back / count:.1%}")
     print(f"every bar full:        {full}/{count} = {full / count:.1%}")
     print(f"two repeated parts:    {parts}/{count} = {parts / count:.1%}")
+    home = sum((found := last_note(t)) is not None and found[0] % 12 == t.key.tonic_pitch_class for t in tunes)
+    pickups = sum(map(has_pickup, tunes))
+    print(f"ends on the tonic:     {home}/{count} = {home / count:.1%}")
+    print(f"opens with a pickup:   {pickups}/{count} = {pickups / count:.1%}")
     if clean is not None:
         print(f"abc2midi, no warning:  {sum(clean)}/{count} = {sum(clean) / count:.1%}")
 

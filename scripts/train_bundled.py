@@ -110,6 +110,28 @@ def lstm(folder: Path, work: Path, arch: str, no_train: bool = False) -> ModelFi
     return train(folder, out, config, resume=resume, verbose=2)
 
 
+def plain_corpus(work: Path) -> Path:
+    """The same dance-weighted corpus tokenised without the bar countdown, on which models made
+    before it (the previous bundled model) are scored on the same test tunes."""
+    everything, folder = work / "corpus-all-plain", work / "corpus-plain"
+    try:
+        load_manifest(folder)
+    except Exception:
+        build_corpus(SOURCES, everything, BuildSettings(seed=0, jobs=2, bar_countdown=False), progress=False)
+        weighted_corpus(everything, folder, dance_weight, is_dance)
+    return folder
+
+
+def previous_model(work: Path, folder: Path) -> dict:  # type: ignore[type-arg]
+    """The model shipped until now, scored on the same test tunes (tokenised as it was trained)."""
+    previous = load_model(BUNDLED)
+    test = plain_corpus(work) if not previous.tokenizer.bar_countdown else folder
+    figures = evaluate(previous, test, "test")
+    log(f"previous bundled model: test {figures['bits_per_note']:.3f} bits/note")
+    return {"previous-bundled": {**figures, "config": json.loads(previous.config.to_json()),
+                                 "trained_on": previous.meta.get("data", {}).get("corpus")}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "bundled")
@@ -132,6 +154,7 @@ def main() -> None:
                             "epochs_run": len(training.get("history", [])) or None,
                             "config": json.loads(model.config.to_json())}
         log(f"{name}: test {figures['bits_per_token']:.3f} bits/token, {figures['bits_per_note']:.3f} bits/note")
+    comparison.update(previous_model(args.work, folder))
     (args.work / "comparison.json").write_text(json.dumps(comparison, indent=2) + "\n")
     lstms = [n for n in comparison if n.startswith("lstm")]
     winner = min(lstms, key=lambda n: comparison[n]["bits_per_note"])

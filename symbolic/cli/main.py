@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                        help="worker processes (default: the number of cores, at most 4)")
     build.add_argument("--seed", type=int, default=0, help="seed of the train/valid/test split (default 0)")
+    build.add_argument("--no-countdown", dest="bar_countdown", action="store_false",
+                       help="leave out the bar countdown tokens (as corpora for models made before them)")
     build.add_argument("--valid", type=float, default=0.05, metavar="FRACTION", help="validation share (0.05)")
     build.add_argument("--test", type=float, default=0.05, metavar="FRACTION", help="test share (0.05)")
     build.set_defaults(handler=_corpus_build)
@@ -262,7 +264,8 @@ def _corpus_build(args: argparse.Namespace) -> int:
     if jobs > max_jobs():  # --jobs 1000 once started 1,000 processes
         _warn(f"--jobs {jobs} is more than the {max_jobs()} cores here; using {max_jobs()}")
         jobs = max_jobs()
-    settings = BuildSettings(seed=args.seed, valid_fraction=args.valid, test_fraction=args.test, jobs=jobs)
+    settings = BuildSettings(seed=args.seed, valid_fraction=args.valid, test_fraction=args.test, jobs=jobs,
+                             bar_countdown=args.bar_countdown)
     manifest = build_corpus(args.sources, args.out, settings)
     counts = manifest["counts"]
     print(f"{'source':<28} {'files':>6} {'read':>7} {'skipped':>8} {'dupes':>7} {'kept':>7}")

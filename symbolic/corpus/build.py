@@ -34,9 +34,6 @@ from symbolic.errors import SymbolicError
 from symbolic.tokens import TokenizerSettings, Vocabulary, normalize, tune_to_tokens
 from symbolic.tune import Tune
 
-# How this build makes tokens (recorded in the manifest, and by training in the model).
-TOKENIZER = TokenizerSettings()
-
 SPLITS = ("train", "valid", "test")
 MANIFEST = "manifest.json"
 VOCAB = "vocab.json"
@@ -59,6 +56,11 @@ class BuildSettings:
     test_fraction: float = 0.05
     shard_tunes: int = 4096
     jobs: int = 1
+    bar_countdown: bool = True  # the tokenizer's bar countdown (off: tokens as models before it had)
+
+    @property
+    def tokenizer(self) -> TokenizerSettings:
+        return TokenizerSettings(bar_countdown=self.bar_countdown)
 
     def __post_init__(self) -> None:
         if not (0 <= self.valid_fraction < 1 and 0 <= self.test_fraction < 1
@@ -76,9 +78,9 @@ class _FileResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (tune id, reason)
 
 
-def _read_file(task: tuple[str, str]) -> _FileResult:
+def _read_file(task: tuple[str, str, TokenizerSettings]) -> _FileResult:
     """Worker: one file's tunes as tokens, and what was skipped with why."""
-    source, path = task
+    source, path, tokenizer = task
     result = _FileResult(source, path)
     try:
         if Path(path).suffix.lower() in MIDI_SUFFIXES:
@@ -100,7 +102,7 @@ def _read_file(task: tuple[str, str]) -> _FileResult:
         result.skipped.append((f"line {error.line}", error.reason))
     for tune in tunes:
         try:
-            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune, TOKENIZER), melody_key(tune)))
+            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune, tokenizer), melody_key(tune)))
         except SymbolicError as error:
             result.skipped.append((f"X:{tune.reference}", str(error)))
     return result
@@ -184,7 +186,8 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
     """Build a corpus folder from `sources`; returns the manifest (also written as manifest.json)."""
     started = time.time()
     out = Path(out)
-    tasks = [(_label(source, path), str(path)) for source in sources for path in expand_source(source)]
+    tasks = [(_label(source, path), str(path), settings.tokenizer) for source in sources
+             for path in expand_source(source)]
     owned = _owned_files(out)  # refuses a folder that holds anything but an earlier corpus
     out.mkdir(parents=True, exist_ok=True)
     # Recorded before anything is deleted, so a build interrupted from here on leaves a folder
@@ -242,7 +245,7 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
             "per_source": {source: dict(counts) for source, counts in per_source.items()},
             "shards": shards,
             "settings": asdict(settings),
-            "tokenizer": TOKENIZER.to_dict(),
+            "tokenizer": settings.tokenizer.to_dict(),
             "vocabulary": {"file": VOCAB, "size": len(vocab), "sha256": vocab.sha256},
             "versions": _versions(),
             "build_seconds": round(time.time() - started, 2),
@@ -296,7 +299,7 @@ def _label(source: str, path: Path) -> str:
     return source_label(source, path)
 
 
-def _results(tasks: list[tuple[str, str]], jobs: int, progress: bool) -> Iterator[_FileResult]:
+def _results(tasks: list[tuple[str, str, TokenizerSettings]], jobs: int, progress: bool) -> Iterator[_FileResult]:
     from tqdm import tqdm
 
     bar = tqdm(total=len(tasks), unit="file", desc="building corpus", disable=not progress or None,

@@ -10,10 +10,11 @@ from pathlib import Path
 from symbolic.errors import SymbolicError
 
 ARCHITECTURES = ("lstm-lm", "lstm-seq2seq", "ngram")
+PRECISIONS = ("float32", "bfloat16")
 # Named ceilings: a typo or a hostile config (units 10**9) must not ask for terabytes of weights.
 MAXIMA = {"embedding": 16_384, "units": 16_384, "layers": 64, "ngram_order": 32, "sequence_length": 1_000_000,
           "max_decoder_length": 1_000_000, "batch_size": 1_000_000, "epochs": 1_000_000,
-          "checkpoint_every": 1_000_000_000, "patience": 1_000_000, "seed": 2**64 - 1}
+          "checkpoint_every": 1_000_000_000, "patience": 1_000_000, "seed": 2**64 - 1, "bucket_batches": 1_000_000}
 
 
 class ConfigError(SymbolicError):
@@ -41,15 +42,23 @@ class ModelConfig:
     patience: int = 3  # epochs without a better validation loss before stopping
     checkpoint_every: int = 200  # steps
     seed: int = 0
+    # Training speed (benchmarks/train_throughput.py measures them side by side). Weights are
+    # float32 whatever the precision, and NumPy generation runs them in float32.
+    precision: str = "float32"  # bfloat16: Keras's mixed_bfloat16 policy while training
+    jit_compile: bool = False  # XLA-compile each replica's forward and backward pass
+    project_inputs_once: bool = False  # LSTM inputs times kernel in one product per layer, not one per step
+    bucket_batches: int = 1  # seq2seq: sort by prompt length within runs of this many batches (less padding)
 
     def __post_init__(self) -> None:
         self._check_types()
         if self.arch not in ARCHITECTURES:
             raise ConfigError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be {' or '.join(PRECISIONS)}, not {self.precision!r}"[:200])
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"optimizer must be adam or rmsprop, not {self.optimizer!r}")
         positive = ("embedding", "units", "layers", "sequence_length", "max_decoder_length", "batch_size", "epochs",
-                    "checkpoint_every", "ngram_order")
+                    "checkpoint_every", "ngram_order", "bucket_batches")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")

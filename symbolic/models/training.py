@@ -12,7 +12,9 @@ state atomically: the state is the commit, so a kill at any moment leaves a stat
 names, never a state one checkpoint behind its optimizer. `--resume` continues from there, skipping
 the batches already seen in the interrupted epoch. The
 model file (see modelfile.py) is written whenever the validation loss improves, so MODEL_DIR
-always holds the best model so far. With several workers only the chief writes under MODEL_DIR."""
+always holds the best model so far. With several workers only the chief writes under MODEL_DIR.
+The config's speed options (precision, jit_compile, project_inputs_once, bucket_batches) change
+how fast a step runs, not the model it trains; benchmarks/train_throughput.py measures them."""
 
 from __future__ import annotations
 
@@ -43,6 +45,10 @@ CHECKPOINT_DIR = "checkpoint"
 STATE_JSON = "state.json"
 LAST_KERAS = "last.keras"  # the one checkpoint name of states written before they named theirs
 HISTORY_CSV = "training.csv"
+# With jit_compile, seq2seq training batches are padded to widths that are multiples of this: XLA
+# compiles the step once per input shape, and padding bounds the shapes to a few dozen (the
+# padding is masked out of the loss; it costs a few percent of the compute).
+JIT_WIDTH_MULTIPLE = 32
 
 
 class TrainingError(SymbolicError):
@@ -133,7 +139,12 @@ class _Trainer:
             return [(x[i:i + config.batch_size], y[i:i + config.batch_size])
                     for i in range(0, len(x), config.batch_size)]
         examples = seq2seq_examples(tunes, self.bars, config.max_decoder_length, rng)
-        return [((enc, dec_in), dec_out) for enc, dec_in, dec_out in padded_batches(examples, config.batch_size, rng)]
+        if rng is not None and config.bucket_batches > 1:
+            batches = _bucketed_batches(examples, config.batch_size, config.bucket_batches, rng)
+        else:
+            batches = padded_batches(examples, config.batch_size, rng)
+        grid = JIT_WIDTH_MULTIPLE if config.jit_compile and epoch is not None else 1  # validation is not compiled
+        return [((_pad(enc, grid), _pad(dec_in, grid)), _pad(dec_out, grid)) for enc, dec_in, dec_out in batches]
 
     def dataset(self, strategy: Any, batches: list[tuple]) -> Any:  # type: ignore[type-arg]
         """The global batches spread over the strategy's replicas, one row slice per replica.
@@ -174,7 +185,7 @@ class _Trainer:
         from symbolic.models.lstm import build_model
 
         config = self.config
-        model = build_model(config, len(self.vocab))
+        model = build_model(config, len(self.vocab), training=True)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=max(1, steps_per_epoch * config.epochs),
             alpha=config.min_learning_rate / config.learning_rate)
@@ -207,9 +218,7 @@ class _Trainer:
             losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=tf.cast(logits, tf.float32))
             return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
 
-        def train_replica(inputs: Any, targets: Any) -> tuple[Any, Any]:
-            context = tf.distribute.get_replica_context()
-            tokens = context.all_reduce(total, tf.reduce_sum(tf.cast(tf.not_equal(targets, 0), tf.float32)))
+        def forward_backward(inputs: Any, targets: Any, tokens: Any) -> tuple[Any, Any, list[Any]]:
             with tf.GradientTape() as tape:
                 loss_sum, count = loss_sums(targets, model(inputs, training=True))
                 loss = loss_sum / tf.maximum(tokens, 1.0)
@@ -217,6 +226,17 @@ class _Trainer:
             # below, and the all-reduce packs tensors by their static sizes, which must agree on all replicas.
             grads = [tf.zeros_like(v) if g is None else tf.reshape(tf.convert_to_tensor(g), v.shape)
                      for g, v in zip(tape.gradient(loss, variables), variables, strict=True)]
+            return loss_sum, count, grads
+
+        if self.config.jit_compile:
+            # Only the replica's own pass is compiled: the all-reduce and the optimizer's update
+            # (cross-replica calls) stay outside XLA, so every strategy runs it unchanged.
+            forward_backward = tf.function(forward_backward, jit_compile=True)
+
+        def train_replica(inputs: Any, targets: Any) -> tuple[Any, Any]:
+            context = tf.distribute.get_replica_context()
+            tokens = context.all_reduce(total, tf.reduce_sum(tf.cast(tf.not_equal(targets, 0), tf.float32)))
+            loss_sum, count, grads = forward_backward(inputs, targets, tokens)
             grads = _clip(optimizer, context.all_reduce(total, grads))
             optimizer.apply_gradients(zip([g / replicas for g in grads], variables, strict=True))
             return loss_sum, count
@@ -252,7 +272,11 @@ class _Trainer:
                 raise TrainingError(f"{path}: damaged checkpoint state ({error})") from None
             if not isinstance(named, str) or Path(named).name != named or not (self.checkpoints / named).is_file():
                 raise TrainingError(f"{path}: the checkpoint it names ({named!r}) is missing")
-            if state.get("config") != json.loads(self.config.to_json()):
+            try:  # through the dataclass, so that a state saved before a field existed compares with its default
+                same = ModelConfig.from_dict(state.get("config")) == self.config
+            except SymbolicError:
+                same = False
+            if not same:
                 raise TrainingError(f"{self.out}: the checkpoint was made with another config; resume with it")
             return state
         if self.chief:  # other workers write nothing under MODEL_DIR, which they may share with the chief
@@ -298,6 +322,10 @@ class _Trainer:
         state = self.load_state()
         first_batches = self.batches(state["epoch"])
         steps_per_epoch = len(first_batches)
+        if self.config.project_inputs_once:
+            from symbolic.models.lstm import projected_lstm
+
+            projected_lstm()  # registers the layer class, which the checkpoint names, with Keras
         with strategy.scope():
             model = (keras.models.load_model(self.checkpoints / state.get("checkpoint", LAST_KERAS)) if self.resume
                      else self.compile(steps_per_epoch))
@@ -391,6 +419,28 @@ class _Trainer:
         writer.writeheader()
         writer.writerows(state["history"])
         write_text_atomically(self.out / HISTORY_CSV, buffer.getvalue())
+
+
+def _bucketed_batches(examples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], batch: int, window: int,
+                      rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """seq2seq batches with less padding: examples sorted by decoder length (as padded_batches
+    does), then, in each run of `window` batches' worth, by encoder length, then cut into
+    batches. Sorting by the decoder alone leaves the prompts (0 to 8 bars, drawn at random) of
+    one batch of very different lengths: about 60 % of the encoder's steps were padding."""
+    order = np.argsort([len(e[1]) for e in examples], kind="stable")
+    regrouped: list[int] = []
+    for start in range(0, len(order), batch * window):
+        part = order[start:start + batch * window]
+        regrouped += part[np.argsort([len(examples[i][0]) for i in part], kind="stable")].tolist()
+    batches = [padded_batches([examples[i] for i in regrouped[start:start + batch]], batch, None)[0]
+               for start in range(0, len(regrouped), batch)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _pad(block: np.ndarray, multiple: int) -> np.ndarray:
+    """`block` with zero columns added up to a width that is a multiple of `multiple`."""
+    extra = -block.shape[1] % multiple
+    return np.pad(block, ((0, 0), (0, extra))) if extra else block
 
 
 def _clip(optimizer: Any, grads: list[Any]) -> list[Any]:

@@ -1,17 +1,8 @@
 """How often our reading of a folk tune sounds the same as abc2midi's.
 
-For a fixed seeded sample of the folk tunes bundled with music21, each tune is written alone to
-a temporary .abc file, converted with `abc2midi`, and its melody compared with ours
-(`read_tune` -> `form.unfold` -> `form.merge_ties`). A melody is the list of sounding notes in
-performance order: (top pitch of a chord, onset, duration), rests skipped, times in quarter
-notes. Onsets and durations must agree within MIDI tick rounding (TOLERANCE).
-
-abc2midi's performance habits that are not part of the written music are switched off, so that
-the comparison is about reading, not interpretation: `-NGRA` (grace notes would steal time from
-the next note; ours take none), `-NFER` (fermatas lengthen notes), `-NGUI` (no accompaniment
-track), `%%MIDI chordattack 0` (chord notes would be staggered), and `R:` lines are dropped
-(`R:hornpipe` swings pairs of eighths). Staccato and ornaments (rolls, trills) have no switch;
-they show up as classified disagreements.
+For a fixed seeded sample of the folk tunes bundled with music21, each tune's melody as abc2midi
+plays it is compared with ours; how, and which of abc2midi's habits are switched off, is told in
+`symbolic.evaluation.agreement.against_abc2midi`.
 
 The measuring is `symbolic.evaluation.agreement.against_abc2midi` (the test asserts it on a small
 sample); this script runs it at scale and writes the report.

@@ -13,6 +13,7 @@ from random_models import random_lstm
 
 from symbolic.abc.reader import read_tune
 from symbolic.abc.writer import write_abc
+from symbolic.evaluation.musicality import has_pickup
 from symbolic.generation.generate import REGISTER_MEDIAN, REGISTER_RANGE, generate, in_register
 from symbolic.generation.grammar import Cadence, FormGrammar, TokenTable
 from symbolic.generation.sampler import SamplingSettings, sample_tokens
@@ -84,7 +85,8 @@ def test_generation_forces_the_countdown_the_model_was_trained_with(counted_mode
     for body in sample_tokens(counted_model, grammar, prompts, SamplingSettings(), np.random.default_rng(2)):
         tokens = counted_model.vocab.decode(body[:-1])
         counts = [int(t[len(COUNTDOWN):]) for t in tokens if t.startswith(COUNTDOWN)]
-        assert counts == list(range(8, 0, -1)) * 2
+        # A pickup counts with the bar after it (8, 8, 7, ...); else each bar once.
+        assert [c for i, c in enumerate(counts) if i == 0 or c != counts[i - 1]] == list(range(8, 0, -1)) * 2
         assert bars_left(tokens_to_tune(header[:4] + tokens)) == counts  # as the tokenizer counts them
 
 
@@ -161,3 +163,14 @@ def test_mode_prior_keeps_notes_in_the_requested_mode(counted_model: ModelFile) 
     free, default, strict = share(0.0), share(SamplingSettings().mode_prior), share(20.0)
     assert free < 0.8  # random weights: about 7 notes of 12 in the scale
     assert free < default < strict and strict > 0.99
+
+
+def test_pickup_prior_sets_how_often_tunes_open_with_a_pickup(counted_model: ModelFile) -> None:
+    def share(prior: float) -> float:
+        tunes = generate(counted_model, count=30, tune_type="jig", seed=4, sampling=SamplingSettings(pickup_prior=prior))
+        return sum(has_pickup(t) for t in tunes) / len(tunes)
+
+    assert share(0.0) < share(20.0) and share(20.0) > 0.8
+    free = generate(counted_model, count=30, tune_type="jig", seed=4, pickups=False,
+                    sampling=SamplingSettings(pickup_prior=20.0))
+    assert not any(has_pickup(t) for t in free)

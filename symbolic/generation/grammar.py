@@ -196,6 +196,10 @@ class FormGrammar:
         return (state.opening and state.part == 0 and 0 < state.position <= self.max_pickup and not state.triplet_left
                 and bool(self.fillable[self.bar_steps - state.position]))
 
+    def pickup_offered(self, state: FormState) -> bool:
+        """Whether the next token may be the bar line that ends the tune's pickup."""
+        return state.expect in ("after", "tied") and self._may_close_pickup(state)
+
     def tones(self, state: FormState) -> frozenset[int] | None:
         """The pitch classes that may close the bar being written, or None (any)."""
         if self.cadence is None or not state.role or state.given:
@@ -208,7 +212,7 @@ class FormGrammar:
         closing = None if tones is None or state.last_pitch is None else state.last_pitch % 12 in tones
         key = (state.expect, state.position, state.role, state.tied_pitch, state.triplet_left, state.triplet_steps,
                state.last_pitch is None, closing, state.given, state.bar if state.expect == "count" else -1,
-               self.target(state), state.opening, state.part == 0)
+               self.target(state), state.opening, state.part == 0, state.bar == self.bars_per_part - 2)
         mask = self._masks.get(key)
         if mask is None:
             mask = self._masks[key] = self._allowed(state)
@@ -231,9 +235,11 @@ class FormGrammar:
             if not full and self._may_close_pickup(state):
                 mask[self.plain_bar] = True
             last_of_part = state.bar == state.bars_per_part - 1
-            # No tie out of a part, nor inside a cadence bar (the closing note must be free).
+            # No tie out of a part, nor into or inside a cadence bar (its closing note must be free:
+            # a part's last bar may be as short as one note when a pickup is given back).
+            into_cadence = full and self.cadence is not None and not state.given and state.bar == self.bars_per_part - 2
             if expect == "after" and state.last_pitch is not None and self.tones(state) is None \
-                    and not (full and last_of_part):
+                    and not (full and last_of_part) and not into_cadence:
                 mask[table.tie] = True
             if full:
                 mask[self.close_bar if last_of_part else self.plain_bar] = True

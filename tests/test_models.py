@@ -43,16 +43,27 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: int = 240)
 
 
 @pytest.mark.parametrize("config", [TINY, replace(TINY, arch="lstm-seq2seq", layers=2),
-                                    replace(TINY, arch="lstm-seq2seq", attention=True)])
+                                    replace(TINY, arch="lstm-seq2seq", attention=True),
+                                    replace(TINY, project_inputs_once=True),
+                                    replace(TINY, arch="lstm-seq2seq", layers=2, project_inputs_once=True)])
 def test_numpy_step_matches_keras(config: ModelConfig) -> None:
-    from symbolic.models.lstm import build_model, export_weights
+    from symbolic.models.lstm import build_model
+
+    model = build_model(config, 30)
+    # Untrained weights are too small to show errors: scale them up.
+    model.set_weights([w * 3 for w in model.get_weights()])
+    expected, got = _keras_and_numpy_logits(model, config)
+    assert np.abs(got - expected).max() < 1e-4
+
+
+def _keras_and_numpy_logits(model, config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The Keras model's logits on a random prompt and continuation, and those of the NumPy step
+    function running its exported weights token by token with carried states."""
+    from symbolic.models.lstm import export_weights
     from symbolic.models.numpy_lstm import NumpyLstmModel
 
     vocab_size = 30
-    model = build_model(config, vocab_size)
     rng = np.random.default_rng(0)
-    # Untrained weights are too small to show errors: scale them up.
-    model.set_weights([w * 3 for w in model.get_weights()])
     prompt = rng.integers(3, vocab_size, size=(2, 6)).astype(np.int32)
     prompt[:, 0] = 1
     body = rng.integers(3, vocab_size, size=(2, 9)).astype(np.int32)
@@ -73,7 +84,79 @@ def test_numpy_step_matches_keras(config: ModelConfig) -> None:
         for t in range(1, body.shape[1]):
             logits, state = network.step(body[:, t], state)
             got.append(logits)
-    assert np.abs(np.stack(got, axis=1) - expected).max() < 1e-4
+    return np.asarray(expected, dtype=np.float32), np.stack(got, axis=1)
+
+
+@pytest.mark.parametrize("arch", ["lstm-lm", "lstm-seq2seq"])
+def test_bfloat16_training_exports_float32_weights_that_numpy_runs_as_float32_keras_does(arch: str) -> None:
+    from symbolic.models.lstm import build_model, export_weights
+
+    config = replace(TINY, arch=arch, layers=2, precision="bfloat16")
+    trained = build_model(config, 30, training=True)
+    assert trained.get_layer("logits").compute_dtype == "bfloat16"
+    trained.set_weights([w * 3 for w in trained.get_weights()])
+    assert {str(w.dtype) for w in trained.get_weights()} == {"float32"}  # mixed policy: float32 variables
+    assert {str(w.dtype) for w in export_weights(trained, config).values()} == {"float32"}
+    plain = build_model(config, 30)  # what evaluation and the generate benchmark build: float32
+    assert plain.get_layer("logits").compute_dtype == "float32"
+    plain.set_weights(trained.get_weights())
+    expected, got = _keras_and_numpy_logits(plain, config)
+    assert np.abs(got - expected).max() < 1e-4
+    rough, got = _keras_and_numpy_logits(trained, config)  # the bfloat16 pass: the same network, 8-bit mantissas
+    assert np.abs(got - rough).max() < 0.05 * np.abs(got).max()
+
+
+# Each training-speed option alone and together, on both LSTMs: training runs and lowers the loss.
+SPEED_OPTIONS = [pytest.param("lstm-lm", {"jit_compile": True}, id="lm-jit"),
+                 pytest.param("lstm-lm", {"precision": "bfloat16"}, id="lm-bfloat16"),
+                 pytest.param("lstm-lm", {"project_inputs_once": True}, id="lm-project-inputs-once"),
+                 pytest.param("lstm-seq2seq", {"jit_compile": True, "precision": "bfloat16", "project_inputs_once": True,
+                                               "bucket_batches": 4}, id="seq2seq-all-options")]
+
+
+@pytest.mark.parametrize(("arch", "options"), SPEED_OPTIONS)
+def test_a_tiny_model_trains_with_each_speed_option(corpus: Path, tmp_path: Path, arch: str,
+                                                    options: dict) -> None:  # type: ignore[type-arg]
+    from symbolic.models.training import train
+
+    config = replace(TINY, arch=arch, **options)
+    model = train(corpus, tmp_path / "m", config, verbose=0)
+    history = model.meta["training"]["history"]
+    assert history[-1]["valid_loss"] < history[0]["valid_loss"] < np.log(len(model.vocab))
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    again = load_model(tmp_path / "m")
+    assert again.config == config and {str(w.dtype) for w in again.weights.values()} == {"float32"}
+    assert evaluate(again, corpus, "test")["bits_per_token"] < np.log2(len(model.vocab))
+    assert _optimizer_steps(tmp_path / "m") > 0  # its checkpoint reloads (as a resume does)
+
+
+def test_speed_options_are_checked_and_default_off_for_older_configs() -> None:
+    old = ModelConfig.from_dict({"arch": "lstm-seq2seq", "units": 256})  # a model.json from before they existed
+    assert (old.precision, old.jit_compile, old.project_inputs_once, old.bucket_batches) == ("float32", False, False, 1)
+    with pytest.raises(ConfigError, match="precision must be float32 or bfloat16"):
+        ModelConfig.from_dict({"precision": "float16"})
+    with pytest.raises(ConfigError, match="jit_compile must be true or false"):
+        ModelConfig.from_dict({"jit_compile": "yes"})
+    with pytest.raises(ConfigError, match="bucket_batches must be positive"):
+        ModelConfig.from_dict({"bucket_batches": 0})
+
+
+def test_bucketed_seq2seq_batches_hold_every_example_once_with_less_padding(corpus: Path) -> None:
+    from symbolic.corpus.build import load_vocabulary
+    from symbolic.models.data import bar_ids, load_split, padded_batches, seq2seq_examples
+    from symbolic.models.training import _bucketed_batches
+
+    examples = seq2seq_examples(load_split(corpus, "train"), bar_ids(load_vocabulary(corpus)), 768,
+                                np.random.default_rng(0))
+
+    def rows_and_padding(batches: list) -> tuple[list, float]:  # type: ignore[type-arg]
+        rows = sorted(tuple(np.trim_zeros(row, "b").tolist()) for b in batches for part in b for row in part)
+        fed = sum(part.size for b in batches for part in (b[0], b[2]))
+        return rows, 1 - sum(np.count_nonzero(part) for b in batches for part in (b[0], b[2])) / fed
+
+    plain, plain_padding = rows_and_padding(padded_batches(examples, 8, np.random.default_rng(1)))
+    bucketed, padding = rows_and_padding(_bucketed_batches(examples, 8, 4, np.random.default_rng(1)))
+    assert bucketed == plain and padding < plain_padding
 
 
 def test_tiny_lm_trains_saves_reloads_and_evaluates(corpus: Path, tmp_path: Path) -> None:
@@ -232,18 +315,20 @@ print("replicas", strategy.num_replicas_in_sync, "valid", model.meta["training"]
     assert "replicas 2" in result.stdout
 
 
-@pytest.mark.parametrize("arch", ["lstm-lm", "lstm-seq2seq"])
-def test_two_replicas_take_the_same_steps_as_one(corpus: Path, tmp_path: Path, arch: str) -> None:
+@pytest.mark.parametrize(("arch", "fast"), [("lstm-lm", False), ("lstm-seq2seq", False), ("lstm-lm", True)])
+def test_two_replicas_take_the_same_steps_as_one(corpus: Path, tmp_path: Path, arch: str, fast: bool) -> None:
     """The training loop's loss is the token mean over the GLOBAL batch, so two replicas must end
     an epoch with the weights one replica reaches (up to float rounding). The LM's batch size is
     chosen so that its last batch has one row: the second replica then gets an empty slice.
-    seq2seq batches vary in width from batch to batch."""
+    seq2seq batches vary in width from batch to batch. `fast`: with jit_compile (each replica's
+    pass compiled by XLA, the all-reduce outside it) and project_inputs_once."""
     from symbolic.models.data import lm_windows, load_split
     from symbolic.models.training import train
 
     windows = len(lm_windows(load_split(corpus, "train"), TINY.sequence_length, None)[0])
-    batch = next(b for b in range(9, 64) if windows % b == 1) if arch == "lstm-lm" else TINY.batch_size
-    config = replace(TINY, arch=arch, epochs=1, batch_size=batch, attention=arch == "lstm-seq2seq")
+    batch = next(b for b in range(9, windows) if windows % b == 1) if arch == "lstm-lm" else TINY.batch_size
+    config = replace(TINY, arch=arch, epochs=1, batch_size=batch, attention=arch == "lstm-seq2seq",
+                     jit_compile=fast, project_inputs_once=fast)
     code = f"""
 import numpy as np, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]

@@ -3,7 +3,8 @@
 For each config (default: the bundled scripts/configs/lstm-seq2seq.json and lstm-lm.json) it builds
 one model per variant: today's settings as the config has them, each option alone (jit_compile,
 precision bfloat16, project_inputs_once, a 4x larger batch, and for seq2seq bucket_batches 8),
-and then the combination of the options that beat today.
+and then the combinations named by --combine (default: the options that beat today in the
+first round, together).
 Every variant runs our training step (the same distributed train step `symbolic train` runs,
 default strategy) on the first full training batches of epoch 0, about --tokens target tokens.
 
@@ -26,7 +27,7 @@ default strategy) on the first full training batches of epoch 0, about --tokens 
    launches) from steps on a one-token batch: what running several steps per call could save.
 
     PYTHONPATH=. .venv/bin/python benchmarks/train_throughput.py --corpus build/bundled/corpus
-        [--configs A.json B.json] [--tokens 60000] [--rounds 3] [--large-batch 256]
+        [--configs A.json B.json] [--tokens 40000] [--rounds 3] [--large-batch 256] [--combine "bf16+proj"]
 
 Without --corpus it builds one from `music21:folk` first (about 5 minutes). Figures are noisy while
 another job shares the CPU: the load average is printed at the start and the end.

@@ -143,8 +143,7 @@ def test_speed_options_are_checked_and_default_off_for_older_configs() -> None:
 
 def test_bucketed_seq2seq_batches_hold_every_example_once_with_less_padding(corpus: Path) -> None:
     from symbolic.corpus.build import load_vocabulary
-    from symbolic.models.data import bar_ids, load_split, padded_batches, seq2seq_examples
-    from symbolic.models.training import _bucketed_batches
+    from symbolic.models.data import bar_ids, bucketed_batches, load_split, padded_batches, seq2seq_examples
 
     examples = seq2seq_examples(load_split(corpus, "train"), bar_ids(load_vocabulary(corpus)), 768,
                                 np.random.default_rng(0))
@@ -155,7 +154,7 @@ def test_bucketed_seq2seq_batches_hold_every_example_once_with_less_padding(corp
         return rows, 1 - sum(np.count_nonzero(part) for b in batches for part in (b[0], b[2])) / fed
 
     plain, plain_padding = rows_and_padding(padded_batches(examples, 8, np.random.default_rng(1)))
-    bucketed, padding = rows_and_padding(_bucketed_batches(examples, 8, 4, np.random.default_rng(1)))
+    bucketed, padding = rows_and_padding(bucketed_batches(examples, 8, 4, np.random.default_rng(1)))
     assert bucketed == plain and padding < plain_padding
 
 

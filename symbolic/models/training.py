@@ -37,7 +37,15 @@ from symbolic.atomic import write_text_atomically
 from symbolic.corpus.build import load_manifest, load_vocabulary
 from symbolic.errors import SymbolicError
 from symbolic.models.config import ModelConfig
-from symbolic.models.data import bar_ids, lm_windows, load_split, padded_batches, seq2seq_examples
+from symbolic.models.data import (
+    bar_ids,
+    bucketed_batches,
+    lm_windows,
+    load_split,
+    pad_width,
+    padded_batches,
+    seq2seq_examples,
+)
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import END_ID, START_ID, TokenizerSettings
 
@@ -140,11 +148,11 @@ class _Trainer:
                     for i in range(0, len(x), config.batch_size)]
         examples = seq2seq_examples(tunes, self.bars, config.max_decoder_length, rng)
         if rng is not None and config.bucket_batches > 1:
-            batches = _bucketed_batches(examples, config.batch_size, config.bucket_batches, rng)
+            batches = bucketed_batches(examples, config.batch_size, config.bucket_batches, rng)
         else:
             batches = padded_batches(examples, config.batch_size, rng)
         grid = JIT_WIDTH_MULTIPLE if config.jit_compile and epoch is not None else 1  # validation is not compiled
-        return [((_pad(enc, grid), _pad(dec_in, grid)), _pad(dec_out, grid)) for enc, dec_in, dec_out in batches]
+        return [((pad_width(enc, grid), pad_width(dec_in, grid)), pad_width(dec_out, grid)) for enc, dec_in, dec_out in batches]
 
     def dataset(self, strategy: Any, batches: list[tuple]) -> Any:  # type: ignore[type-arg]
         """The global batches spread over the strategy's replicas, one row slice per replica.
@@ -419,28 +427,6 @@ class _Trainer:
         writer.writeheader()
         writer.writerows(state["history"])
         write_text_atomically(self.out / HISTORY_CSV, buffer.getvalue())
-
-
-def _bucketed_batches(examples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], batch: int, window: int,
-                      rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """seq2seq batches with less padding: examples sorted by decoder length (as padded_batches
-    does), then, in each run of `window` batches' worth, by encoder length, then cut into
-    batches. Sorting by the decoder alone leaves the prompts (0 to 8 bars, drawn at random) of
-    one batch of very different lengths: about 60 % of the encoder's steps were padding."""
-    order = np.argsort([len(e[1]) for e in examples], kind="stable")
-    regrouped: list[int] = []
-    for start in range(0, len(order), batch * window):
-        part = order[start:start + batch * window]
-        regrouped += part[np.argsort([len(examples[i][0]) for i in part], kind="stable")].tolist()
-    batches = [padded_batches([examples[i] for i in regrouped[start:start + batch]], batch, None)[0]
-               for start in range(0, len(regrouped), batch)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _pad(block: np.ndarray, multiple: int) -> np.ndarray:
-    """`block` with zero columns added up to a width that is a multiple of `multiple`."""
-    extra = -block.shape[1] % multiple
-    return np.pad(block, ((0, 0), (0, extra))) if extra else block
 
 
 def _clip(optimizer: Any, grads: list[Any]) -> list[Any]:

@@ -44,17 +44,12 @@ SPECIAL_TOKENS = (PAD, START, END)
 PAD_ID, START_ID, END_ID = 0, 1, 2  # the vocabulary's first three ids, in every vocabulary
 HEADER_TOKENS = 4  # type, meter, unit, mode
 HEADER_NAMES = ("type", "meter", "unit", "mode")
-PITCH, DURATION, BAR, ENDING, KEY_CHANGE, METER_CHANGE = "p:", "d:", "bar:", "ending:", "key:", "meter:"
+PITCH, DURATION, BAR = "p:", "d:", "bar:"
 REST, TIE = "rest", "tie"
 COMMON_TONIC = "C"
 CENTRE_PITCH = 71  # B4: the middle of a fiddle or whistle tune's usual range
 COUNTDOWN = "left:"
 COUNTDOWN_CAP = 16  # `left:16` stands for 16 bars or more
-COUNTDOWN = "left:"
-COUNTDOWN_CAP = 16  # `left:16` stands for 16 bars or more
-# Tune types a model can be asked for; R: fields are matched against these names.
-TUNE_TYPES = ("barndance", "fling", "hornpipe", "jig", "march", "mazurka", "polka", "reel", "schottische",
-              "set dance", "slide", "slip jig", "strathspey", "waltz", "air", "song")
 
 
 class TokenError(SymbolicError):

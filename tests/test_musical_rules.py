@@ -174,3 +174,10 @@ def test_pickup_prior_sets_how_often_tunes_open_with_a_pickup(counted_model: Mod
     free = generate(counted_model, count=30, tune_type="jig", seed=4, pickups=False,
                     sampling=SamplingSettings(pickup_prior=20.0))
     assert not any(has_pickup(t) for t in free)
+
+
+def test_plain_notes_come_in_whole_sixteenths(counted_model: ModelFile) -> None:
+    # The random model would write 32nds and dotted sixteenths as often as any other length.
+    for tune in generate(counted_model, count=30, tune_type="reel", seed=6):
+        plain = [n.duration for n in tune.notes if n.duration.denominator % 3]
+        assert all(d % Fraction(1, 4) == 0 for d in plain)

@@ -30,6 +30,7 @@ from symbolic.tune import Key, Meter
 
 LOWEST_PITCH = 55  # G3, the fiddle's lowest string, in the key-normalised register
 HIGHEST_PITCH = 88  # E6
+SHORTEST_NOTE = Fraction(1, 4)  # quarter notes: a sixteenth
 
 
 class GenerationError(SymbolicError):
@@ -64,7 +65,10 @@ class TokenTable:
         # (so `(3abc` groups of equal notes, which abc2midi reads without warnings); others, such
         # as quintuplets, are never sampled.
         odd = np.array([_odd_part(durations[i].denominator) if i in durations else 0 for i in range(size)])
-        self.is_plain = odd == 1
+        # Plain notes come in whole sixteenths: 32nds and dotted sixteenths (rare in real tunes) left
+        # to themselves filled odd corners of bars with unplayable flurries (`f/4g/8a/8`).
+        whole = np.array([i in durations and durations[i] % SHORTEST_NOTE == 0 for i in range(size)])
+        self.is_plain = (odd == 1) & whole
         self.is_triplet = odd == 3
         self.is_pitch = self.pitch >= 0
         self.playable = self.is_pitch & (self.pitch >= LOWEST_PITCH) & (self.pitch <= HIGHEST_PITCH)

@@ -384,3 +384,9 @@ def test_public_names_importable_from_reader_and_package() -> None:
         assert getattr(reader, name) is not None
     for name in ("read_abc", "read_abc_file", "read_tune", "iter_abc", "TunebookResult"):
         assert getattr(symbolic, name) is getattr(reader, name)
+
+
+def test_a_bad_ending_after_an_overlay_is_a_syntax_error() -> None:
+    # Found by hypothesis: the bar that ends a skipped overlay was read outside the error handling.
+    result = read_abc("X:1\nM:4/4\nL:1/8\nK:G\n&|12\n")
+    assert not result.tunes and "ending numbers" in result.errors[0].reason

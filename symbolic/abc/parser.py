@@ -173,15 +173,15 @@ class TuneParser:
             kind = match.lastgroup
             if kind == "space":
                 continue
-            if self.skip_overlay or (self.voice is not None and self.voice != self.melody_voice):
-                # Skipping another voice or an overlay: only voice switches and bars matter.
-                if kind == "field" and match.group("field_letter") == "V":
-                    self.body_field("V", match.group("field_value").strip(), match.start())
-                elif kind == "bar" and self.skip_overlay:
-                    self.skip_overlay = False
-                    self.bar(match)
-                continue
             try:
+                if self.skip_overlay or (self.voice is not None and self.voice != self.melody_voice):
+                    # Skipping another voice or an overlay: only voice switches and bars matter.
+                    if kind == "field" and match.group("field_letter") == "V":
+                        self.body_field("V", match.group("field_value").strip(), match.start())
+                    elif kind == "bar" and self.skip_overlay:
+                        self.skip_overlay = False
+                        self.bar(match)
+                    continue
                 self.token(kind, match)
             except (ValueError, ZeroDivisionError, TuneValueError) as error:
                 raise self.error(str(error), match.start()) from None

@@ -171,6 +171,12 @@ class Meter:
         return max(int(part.split("/")[1]) for part in self.text.split("+") if "/" in part)
 
     @property
+    def beat(self) -> Fraction:
+        """Quarter notes in a beat: the denominator's note, dotted in compound meters (6/8: 3/2)."""
+        unit = Fraction(4, self.denominator)
+        return unit * 3 if self.is_compound else unit
+
+    @property
     def is_compound(self) -> bool:
         """6/8, 9/8, 12/8 and the like: three beats of the denominator to a pulse."""
         return self.text.count("/") == 1 and "+" not in self.text and self.numerator % 3 == 0 and self.numerator > 3

@@ -105,7 +105,7 @@ def test_cadence_rule_ends_parts_on_the_tonic_chord_and_tunes_on_the_tonic(count
                                                                           meter: str) -> None:
     tunes = generate(counted_model, count=40, tune_type="jig", meter=meter, mode=mode, key="A", seed=5)
     key = Key("A", mode)
-    beat = Fraction(3 if Meter(meter).is_compound else 1) * 4 / Meter(meter).denominator
+    beat = Meter(meter).beat
     for tune in tunes:
         assert read_tune(write_abc(tune)) == tune
         ends = last_notes_of_parts(tune)

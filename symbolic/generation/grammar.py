@@ -132,8 +132,7 @@ class Cadence:
     @classmethod
     def for_mode(cls, mode: str, meter: Meter, table: TokenTable) -> Cadence:
         key = Key("C", mode)
-        beat = Fraction(3 if meter.is_compound else 1) * 4 / meter.denominator
-        return cls(key.tonic_chord, frozenset({key.tonic_pitch_class}), table.steps(beat))
+        return cls(key.tonic_chord, frozenset({key.tonic_pitch_class}), table.steps(meter.beat))
 
 
 class FormGrammar:

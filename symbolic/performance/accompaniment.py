@@ -95,12 +95,6 @@ class Hit:
     meter: Meter
 
 
-def beat_length(meter: Meter) -> Fraction:
-    """Quarter notes in a beat: the denominator's note, dotted in compound meters (6/8: 3/2)."""
-    unit = Fraction(4, meter.denominator)
-    return unit * 3 if meter.is_compound else unit
-
-
 def beat_offsets(meter: Meter, bar_length: Fraction) -> list[Fraction]:
     """Where the beats of a bar fall, from its downbeat; additive meters (2+2+3/8) by group."""
     numerator = meter.text.split("/")[0] if meter.text.count("/") == 1 else ""
@@ -110,7 +104,7 @@ def beat_offsets(meter: Meter, bar_length: Fraction) -> list[Fraction]:
             offsets.append(position)
             position += int(group) * unit
         return offsets
-    step = beat_length(meter)
+    step = meter.beat
     return [step * i for i in range(max(1, -(-bar_length // step)))]
 
 
@@ -232,13 +226,13 @@ def pattern(rhythm: str, meter: Meter, bar_length: Fraction) -> list[tuple[Fract
                 for i in range(int(bar_length / eighth))]
     if kind == "waltz":
         beats = beat_offsets(meter, bar_length)
-        step = beat_length(meter)
+        step = meter.beat
         return [(b, step, "bass" if i == 0 else "chord") for i, b in enumerate(beats)]
     if kind == "reel" and not meter.is_compound:
         quarter = Fraction(1)
         return [(quarter * i, quarter, ("fifth" if i % 4 == 2 else "bass") if i % 2 == 0 else "chord")
                 for i in range(int(bar_length))]
-    step = beat_length(meter)
+    step = meter.beat
     return [(b, step, "block") for b in beat_offsets(meter, bar_length)]
 
 

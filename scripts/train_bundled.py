@@ -1,14 +1,15 @@
 """Train the bundled default model, in one command, resumable:
 
-    .venv/bin/python scripts/train_bundled.py [--work build/bundled] [--skip-seq2seq]
+    .venv/bin/python scripts/train_bundled.py [--work build/bundled] [--archs A,B] [--train-only | --no-train]
 
 1. builds the corpus from music21's five folk collections and the shipped CRÉ dance tunes
    (seed 0) into WORK/corpus-all, then derives WORK/corpus from it: every tune trains, the dance
    tunes (all but the Essen songs) DANCE_WEIGHT times, and valid and test hold dance tunes only;
 2. fits the Kneser-Ney n-gram (order chosen on the valid split), then trains the LSTMs asked for
    (--archs) with the configs in scripts/configs/ (each resumes from its checkpoint if one
-   exists, so rerunning after an interruption carries on);
-3. evaluates the three on the test split side by side into WORK/comparison.json;
+   exists, so rerunning after an interruption carries on); a model named in FINE_TUNED starts
+   from its base model's weights and trains on WORK/corpus-dance, the dance tunes alone;
+3. evaluates them and the n-gram on the test split side by side into WORK/comparison.json;
 4. copies the LSTM with fewer bits per note into symbolic/bundled/ (the default of
    `symbolic generate`), with the comparison in its model.json and the novelty index of the
    training tunes (`symbolic models index`).
@@ -44,6 +45,10 @@ SOURCES = ["music21:folk", "corpora:cre"]
 # The Essen songs teach tonality (a model trained without them scores worse on dance tunes), but
 # the dance tunes are what users ask for: each counts this many times in training.
 DANCE_WEIGHT = 2
+DANCE_CORPUS = "corpus-dance"
+# Fine-tuned models: the model named by a config in scripts/configs/ starts from the base model's
+# weights and trains on the dance tunes alone (pre-training on everything, then tuning on dance).
+FINE_TUNED = {"lstm-seq2seq-dance": "lstm-seq2seq", "lstm-seq2seq-dance-bf16": "lstm-seq2seq"}
 
 
 def is_dance(name: str) -> bool:
@@ -55,7 +60,8 @@ def dance_weight(name: str) -> int:
 
 
 def corpus(work: Path) -> tuple[Path, Path]:
-    """(the corpus of every tune, the dance-weighted corpus derived from it)."""
+    """(the corpus of every tune, the dance-weighted corpus derived from it); also derives
+    WORK/corpus-dance (the dance tunes alone, the same valid and test), which fine-tuning uses."""
     everything, folder = work / "corpus-all", work / "corpus"
     try:
         load_manifest(everything)
@@ -69,6 +75,11 @@ def corpus(work: Path) -> tuple[Path, Path]:
     except Exception:
         counts = weighted_corpus(everything, folder, dance_weight, is_dance)["counts"]
         log(f"derived {folder}: {counts['train']} train, {counts['valid']} valid, {counts['test']} test tunes")
+    try:
+        load_manifest(work / DANCE_CORPUS)
+    except Exception:
+        counts = weighted_corpus(everything, work / DANCE_CORPUS, lambda name: int(is_dance(name)), is_dance)["counts"]
+        log(f"derived {work / DANCE_CORPUS}: {counts['train']} train tunes")
     return everything, folder
 
 
@@ -97,6 +108,9 @@ def best_ngram(folder: Path, work: Path) -> ModelFile:
 def lstm(folder: Path, work: Path, arch: str, no_train: bool = False) -> ModelFile:
     config = ModelConfig.from_file(ROOT / "scripts" / "configs" / f"{arch}.json")
     out = work / arch
+    base = work / FINE_TUNED[arch] if arch in FINE_TUNED else None
+    if base is not None:
+        folder = work / DANCE_CORPUS
     if no_train:
         log(f"{arch}: the best model saved so far, not trained further")
         return load_model(out)
@@ -106,8 +120,8 @@ def lstm(folder: Path, work: Path, arch: str, no_train: bool = False) -> ModelFi
         if state["epoch"] >= config.epochs or state["stale_epochs"] >= config.patience:
             log(f"{arch} already trained")
             return load_model(out)
-    log(f"training {arch}{' (resuming)' if resume else ''}")
-    return train(folder, out, config, resume=resume, verbose=2)
+    log(f"training {arch}{' (resuming)' if resume else ''}{f' from {base.name} on {folder.name}' if base else ''}")
+    return train(folder, out, config, resume=resume, verbose=2, init_from=base)
 
 
 def plain_corpus(work: Path) -> Path:
@@ -139,12 +153,16 @@ def main() -> None:
                         help="the LSTMs to train and compare, in order (default: lstm-seq2seq,lstm-lm)")
     parser.add_argument("--no-train", action="store_true",
                         help="compare and ship the best models saved so far (an interrupted run) without training")
+    parser.add_argument("--train-only", action="store_true",
+                        help="train and stop; compare and ship later with --no-train")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     everything, folder = corpus(args.work)
     models = {"ngram": best_ngram(folder, args.work)}
     for arch in args.archs.split(","):
         models[arch] = lstm(folder, args.work, arch, args.no_train)
+    if args.train_only:
+        return
     comparison = {}
     for name, model in models.items():
         figures = evaluate(model, folder, "test")

@@ -186,6 +186,24 @@ def test_seq2seq_and_ngram_train_and_beat_uniform(corpus: Path, tmp_path: Path) 
     assert ngram["tokens"] == figures["tokens"]  # every model is scored on the same tokens
 
 
+def test_fine_tuning_starts_from_the_base_models_weights(corpus: Path, tmp_path: Path) -> None:
+    from symbolic.models.training import TrainingError, train
+
+    config = replace(TINY, arch="lstm-seq2seq", epochs=2)
+    base = train(corpus, tmp_path / "base", config, verbose=0)
+    # A learning rate too small to move the weights: the first epoch validates the base's weights.
+    still = replace(config, epochs=1, learning_rate=1e-9, min_learning_rate=1e-10)
+    tuned = train(corpus, tmp_path / "tuned", still, verbose=0, init_from=tmp_path / "base")
+    scratch = train(corpus, tmp_path / "scratch", still, verbose=0)
+    base_valid = base.meta["training"]["best_valid"]
+    assert abs(tuned.meta["training"]["best_valid"] - base_valid) < 1e-3 < scratch.meta["training"]["best_valid"] - base_valid
+    assert tuned.meta["training"]["fine_tuned_from"]["data"]["corpus"] == str(corpus)
+    with pytest.raises(TrainingError, match="units 16 \\(config: 32\\)"):
+        train(corpus, tmp_path / "wider", replace(still, units=32), verbose=0, init_from=tmp_path / "base")
+    with pytest.raises(TrainingError, match="n-gram"):
+        train(corpus, tmp_path / "ng", replace(still, arch="ngram"), init_from=tmp_path / "base")
+
+
 def test_kneser_ney_distributions_sum_to_one() -> None:
     model = KneserNey(3, 10).fit([[1, 4, 5, 6, 4, 5, 7, 2], [1, 4, 5, 6, 2], [1, 8, 9, 2]])
     for history in ([1], [1, 4], [1, 4, 5], [3, 3], [9, 9, 9]):

@@ -143,17 +143,29 @@ def _build_seq2seq(config: ModelConfig, vocab_size: int, dtype: str | None) -> A
     return keras.Model([encoder_tokens, decoder_tokens], logits, name="lstm_seq2seq")
 
 
+def recurrent_layers(config: ModelConfig) -> list[str]:
+    if config.arch == "lstm-lm":
+        return [lm_layer(i) for i in range(config.layers)]
+    return [encoder_layer(i) for i in range(config.layers)] + [decoder_layer(i) for i in range(config.layers)]
+
+
 def export_weights(model: Any, config: ModelConfig) -> dict[str, Any]:
     """The trained weights as named NumPy arrays, the form the model file stores: float32, whatever
     the training precision (mixed policies keep float32 variables; the cast makes sure)."""
     weights = {}
     embedding = model.get_layer(EMBEDDING).get_weights()[0]
     weights[f"{EMBEDDING}/embeddings"] = embedding
-    names = ([lm_layer(i) for i in range(config.layers)] if config.arch == "lstm-lm"
-             else [encoder_layer(i) for i in range(config.layers)] + [decoder_layer(i) for i in range(config.layers)])
-    for name in names:
+    for name in recurrent_layers(config):
         kernel, recurrent, bias = model.get_layer(name).get_weights()
         weights[f"{name}/kernel"], weights[f"{name}/recurrent_kernel"], weights[f"{name}/bias"] = kernel, recurrent, bias
     kernel, bias = model.get_layer(LOGITS).get_weights()
     weights[f"{LOGITS}/kernel"], weights[f"{LOGITS}/bias"] = kernel, bias
     return {name: np.asarray(array, dtype=np.float32) for name, array in weights.items()}
+
+
+def import_weights(model: Any, config: ModelConfig, weights: dict[str, Any]) -> None:
+    """Set a built Keras model's weights from a model file's arrays (export_weights's inverse)."""
+    model.get_layer(EMBEDDING).set_weights([weights[f"{EMBEDDING}/embeddings"]])
+    for name in recurrent_layers(config):
+        model.get_layer(name).set_weights([weights[f"{name}/{part}"] for part in ("kernel", "recurrent_kernel", "bias")])
+    model.get_layer(LOGITS).set_weights([weights[f"{LOGITS}/kernel"], weights[f"{LOGITS}/bias"]])

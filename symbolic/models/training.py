@@ -64,8 +64,11 @@ class TrainingError(SymbolicError):
 
 
 def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: bool = False,
-          strategy: str = "auto", verbose: int | None = None) -> ModelFile:
-    """Train `config.arch` on the corpus's train split, validating on its valid split."""
+          strategy: str = "auto", verbose: int | None = None, init_from: str | Path | None = None) -> ModelFile:
+    """Train `config.arch` on the corpus's train split, validating on its valid split. With
+    `init_from` (a model folder of the same size, vocabulary and tokenizer), training starts from
+    that model's weights with a fresh optimizer and schedule: fine-tuning a model pre-trained on a
+    larger corpus on a smaller one."""
     corpus, out = Path(corpus), Path(out)
     manifest = load_manifest(corpus)
     vocab = load_vocabulary(corpus)
@@ -75,8 +78,31 @@ def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: b
     data_info = {"corpus": str(corpus), "counts": manifest["counts"], "vocabulary_sha256": vocab.sha256,
                  "tokenizer": TokenizerSettings.from_dict(manifest.get("tokenizer")).to_dict()}
     if config.arch == "ngram":
+        if init_from is not None:
+            raise TrainingError("an n-gram is counted, not fine-tuned: train it on the corpus it should count")
         return _train_ngram(config, vocab, train_tunes, valid_tunes, out, data_info)
-    return _Trainer(config, vocab, train_tunes, valid_tunes, out, data_info, resume, strategy, verbose).run()
+    base = _base_model(init_from, config, vocab, data_info["tokenizer"]) if init_from is not None else None
+    return _Trainer(config, vocab, train_tunes, valid_tunes, out, data_info, resume, strategy, verbose, base).run()
+
+
+# The config fields that fix the weights' shapes: a fine-tuned model must match its base in each.
+SHAPE_FIELDS = ("arch", "embedding", "units", "layers", "attention")
+
+
+def _base_model(path: str | Path, config: ModelConfig, vocab, tokenizer: dict) -> ModelFile:  # type: ignore[no-untyped-def,type-arg]
+    from symbolic.models.modelfile import load_model
+
+    base = load_model(path)
+    differing = [f"{name} {getattr(base.config, name)} (config: {getattr(config, name)})"
+                 for name in SHAPE_FIELDS if getattr(base.config, name) != getattr(config, name)]
+    if differing:
+        raise TrainingError(f"{path}: cannot start from this model, its {', '.join(differing)} differ")
+    if base.vocab.sha256 != vocab.sha256:
+        raise TrainingError(f"{path}: the model's vocabulary is not the corpus's; fine-tune on a corpus "
+                            "derived from the one it was trained on")
+    if base.tokenizer.to_dict() != tokenizer:
+        raise TrainingError(f"{path}: the model was trained on tokens made with other tokenizer settings")
+    return base
 
 
 def _train_ngram(config: ModelConfig, vocab, train_tunes, valid_tunes, out: Path, data_info: dict) -> ModelFile:  # type: ignore[no-untyped-def,type-arg]
@@ -127,8 +153,10 @@ _EPOCH_START = {"epoch_loss_sum": 0.0, "epoch_tokens": 0.0, "epoch_seconds": 0.0
 
 class _Trainer:
     def __init__(self, config: ModelConfig, vocab, train_tunes: list[np.ndarray], valid_tunes: list[np.ndarray],  # type: ignore[no-untyped-def]
-                 out: Path, data_info: dict, resume: bool, strategy: str, verbose: int | None) -> None:  # type: ignore[type-arg]
+                 out: Path, data_info: dict, resume: bool, strategy: str, verbose: int | None,  # type: ignore[type-arg]
+                 base: ModelFile | None = None) -> None:
         self.config, self.vocab, self.out, self.data_info = config, vocab, out, data_info
+        self.base = base
         self.train_tunes, self.valid_tunes = train_tunes, valid_tunes
         self.resume, self.strategy_name = resume, strategy
         self.verbose = verbose if verbose is not None else (1 if sys.stderr.isatty() else 2)
@@ -337,6 +365,10 @@ class _Trainer:
         with strategy.scope():
             model = (keras.models.load_model(self.checkpoints / state.get("checkpoint", LAST_KERAS)) if self.resume
                      else self.compile(steps_per_epoch))
+            if self.base is not None and not self.resume:  # a resumed checkpoint holds the tuned weights already
+                from symbolic.models.lstm import import_weights
+
+                import_weights(model, self.config, self.base.weights)
             # Built here, in scope, so its slots are distributed variables and not created inside the tf.function.
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
@@ -414,6 +446,10 @@ class _Trainer:
         training = {k: state[k] for k in ("best_valid", "best_epoch", "seconds", "tokens", "history")}
         training["best_valid_bits_per_token"] = state["best_valid"] / math.log(2)
         training["parameters"] = int(model.count_params())
+        if self.base is not None:  # the model card tells both stages: what the base learned from, and how long
+            training["fine_tuned_from"] = {"data": self.base.meta.get("data"),
+                                           "training": {k: self.base.meta.get("training", {}).get(k)
+                                                        for k in ("seconds", "best_epoch", "best_valid_bits_per_token")}}
         model_file = ModelFile(self.config, self.vocab, export_weights(model, self.config),
                                {"data": self.data_info, "training": training, "versions": versions()})
         if self.chief:  # the other workers' weights are the chief's; they keep theirs in memory only

@@ -7,7 +7,7 @@
    tunes (all but the Essen songs) DANCE_WEIGHT times, and valid and test hold dance tunes only;
 2. fits the Kneser-Ney n-gram (order chosen on the valid split), then trains the LSTMs asked for
    (--archs) with the configs in scripts/configs/ (each resumes from its checkpoint if one
-   exists, so rerunning after an interruption carries on); a model named in FINE_TUNED starts
+   exists, so rerunning after an interruption carries on); a model named BASE-dance... starts
    from its base model's weights and trains on WORK/corpus-dance, the dance tunes alone;
 3. evaluates them and the n-gram on the test split side by side into WORK/comparison.json;
 4. copies the LSTM with fewer bits per note into symbolic/bundled/ (the default of
@@ -46,9 +46,9 @@ SOURCES = ["music21:folk", "corpora:cre"]
 # the dance tunes are what users ask for: each counts this many times in training.
 DANCE_WEIGHT = 2
 DANCE_CORPUS = "corpus-dance"
-# Fine-tuned models: the model named by a config in scripts/configs/ starts from the base model's
-# weights and trains on the dance tunes alone (pre-training on everything, then tuning on dance).
-FINE_TUNED = {"lstm-seq2seq-dance": "lstm-seq2seq", "lstm-seq2seq-dance-bf16": "lstm-seq2seq"}
+# A config named BASE-dance... (scripts/configs/) fine-tunes: it starts from model BASE's weights and
+# trains on the dance tunes alone (pre-training on everything, then tuning on dance).
+FINE_TUNED = "-dance"
 
 
 def is_dance(name: str) -> bool:
@@ -108,7 +108,7 @@ def best_ngram(folder: Path, work: Path) -> ModelFile:
 def lstm(folder: Path, work: Path, arch: str, no_train: bool = False) -> ModelFile:
     config = ModelConfig.from_file(ROOT / "scripts" / "configs" / f"{arch}.json")
     out = work / arch
-    base = work / FINE_TUNED[arch] if arch in FINE_TUNED else None
+    base = work / arch.split(FINE_TUNED)[0] if FINE_TUNED in arch else None
     if base is not None:
         folder = work / DANCE_CORPUS
     if no_train:

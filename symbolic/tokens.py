@@ -49,6 +49,7 @@ REST, TIE = "rest", "tie"
 COMMON_TONIC = "C"
 CENTRE_PITCH = 71  # B4: the middle of a fiddle or whistle tune's usual range
 COUNTDOWN = "left:"
+ENDING = "ending:"  # after a bar line: the ending (or endings, `1,2`) the bar opens
 COUNTDOWN_CAP = 16  # `left:16` stands for 16 bars or more
 
 
@@ -178,7 +179,7 @@ def tune_to_tokens(tune: Tune, settings: TokenizerSettings = PLAIN) -> list[str]
         elif type(element) is Bar:
             tokens.append(f"bar:{element.kind}")
             if element.ending:
-                tokens.append("ending:" + ",".join(str(n) for n in element.ending))
+                tokens.append(ENDING + ",".join(str(n) for n in element.ending))
             bar_open = True
         elif type(element) is KeyChange:
             tokens.append(f"key:{element.key.tonic}:{element.key.mode}")
@@ -257,8 +258,8 @@ def _body(tokens: Sequence[str]) -> list:  # type: ignore[type-arg]
             continue
         if token.startswith("bar:"):
             ending: tuple[int, ...] = ()
-            if i + 1 < len(tokens) and tokens[i + 1].startswith("ending:"):
-                ending = tuple(int(n) for n in tokens[i + 1][7:].split(","))
+            if i + 1 < len(tokens) and tokens[i + 1].startswith(ENDING):
+                ending = tuple(int(n) for n in tokens[i + 1][len(ENDING):].split(","))
                 i += 1
             body.append(Bar(time, token[4:], ending))
         elif token.startswith("key:"):
@@ -286,7 +287,7 @@ def split_at_bar(tokens: Sequence[str], bar: int) -> tuple[list[str], list[str]]
         if tokens[i].startswith("bar:"):
             seen += 1
             cut = i + 1
-            if cut < len(tokens) and tokens[cut].startswith("ending:"):
+            if cut < len(tokens) and tokens[cut].startswith(ENDING):
                 cut += 1
         i += 1
     return list(tokens[:cut]), list(tokens[cut:])

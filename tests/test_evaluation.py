@@ -12,6 +12,7 @@ import pytest
 from random_models import random_lstm
 
 from symbolic.abc.reader import read_tune
+from symbolic.abc.writer import write_abc
 from symbolic.cli.main import main
 from symbolic.corpus.build import BuildSettings, build_corpus, iter_split, load_manifest, load_vocabulary
 from symbolic.evaluation import EvaluationError
@@ -138,6 +139,7 @@ def test_full_bars_and_read_back() -> None:
     assert full_bars(tune("G | c2 d2 e2 f2 | g8 | c6 |]")) == (2, 4)
     assert full_bars(tune("|: G | c2 d2 e2 f2 | g7 :|: A | c2 d2 e2 f2 | g7 :|")) == (4, 4)
     assert full_bars(tune("|: C4 D4 :|: E4 F4 :|")) == (2, 2)  # `:|:` closes one bar
+    assert full_bars(tune("|: G | c2 d2 e2 f2 |1 g7 :|2 a7 || |: G | c8 | g7 :|")) == (5, 5)  # each ending gives it back
     assert full_bars(tune("C2 D2 E2 | [M:3/4] C2 D2 E2 |]")) == (1, 2)  # measured against the meter in force
     figures = validity_figures([tune(AABB)], check_abc2midi=False)
     assert figures["share_read_back"] == 1 and figures["share_full_bars"] == 1 and figures["bars"] == 16
@@ -148,6 +150,18 @@ def test_abc2midi_warnings_are_given_to_their_tune() -> None:
     if clean is None:
         pytest.skip("abc2midi is not installed")
     assert clean == [True, False, True]  # the short bar of the second tune only
+
+
+def test_hornpipes_are_written_so_that_abc2midi_swings_them_cleanly() -> None:
+    # abc2midi pairs the plain eighths of an R:hornpipe itself: `eA<d` written as such fails there.
+    hornpipe = read_tune("X:1\nT:t\nR:hornpipe\nM:4/4\nL:1/8\nK:A\n"
+                         "|: e>cc>A B3A | eA<de>Bcec | c>AB>c d<dee | d>fe>g f>ba>a :|\n")
+    assert read_tune(write_abc(hornpipe)) == hornpipe
+    clean = abc2midi_clean([hornpipe])
+    if clean is None:
+        pytest.skip("abc2midi is not installed")
+    assert clean == [True]
+    assert ">" in write_abc(hornpipe)  # pairs on the beat keep their folk spelling
 
 
 # ------------------------------------------------------------------ novelty

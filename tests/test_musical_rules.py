@@ -1,6 +1,6 @@
 """The rules that make generated tunes sound like folk tunes: the bar countdown tokens (lossless,
 right on real tunes, forced in generation), the cadence rule, register placement and the mode
-prior. Each test is made to fail when its rule is broken or switched off."""
+prior, pickups and endings. Each test is made to fail when its rule is broken or switched off."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from random_models import random_lstm
 from symbolic.abc.reader import read_tune
 from symbolic.abc.writer import write_abc
 from symbolic.evaluation.musicality import has_pickup
+from symbolic.evaluation.validity import abc2midi_clean, full_bars
 from symbolic.generation.generate import REGISTER_MEDIAN, REGISTER_RANGE, generate, in_register
 from symbolic.generation.grammar import Cadence, FormGrammar, TokenTable
 from symbolic.generation.sampler import SamplingSettings, sample_tokens
@@ -95,8 +96,9 @@ def last_notes_of_parts(tune: Tune) -> list[Note]:
     for element in tune.body:
         if type(element) is Note and not element.is_rest:
             last = element
-        elif getattr(element, "kind", "") == ":|" and last is not None:
-            found.append(last)
+        elif getattr(element, "kind", "") in (":|", "||", "|]") and last is not None and not element.ending:
+            found.append(last)  # not the first ending's `:|2`, which leads back to the repeat
+            last = None
     return found
 
 
@@ -181,3 +183,20 @@ def test_plain_notes_come_in_whole_sixteenths(counted_model: ModelFile) -> None:
     for tune in generate(counted_model, count=30, tune_type="reel", seed=6):
         plain = [n.duration for n in tune.notes if n.duration.denominator % 3]
         assert all(d % Fraction(1, 4) == 0 for d in plain)
+
+
+def test_parts_may_end_in_first_and_second_endings(counted_model: ModelFile) -> None:
+    tunes = generate(counted_model, count=40, tune_type="reel", mode="dorian", key="E", seed=7)
+    key = Key("E", "dorian")
+    with_endings = [t for t in tunes if any(b.ending for b in t.bars)]
+    assert 0 < len(with_endings) < len(tunes)  # the model chooses, part by part
+    for tune in with_endings:
+        assert read_tune(write_abc(tune)) == tune
+        assert full_bars(tune)[0] == full_bars(tune)[1]  # both endings as long as the bar they replace
+        kinds = [(b.kind, b.ending) for b in tune.bars if b.ending]
+        assert all(k in ((("|", (1,))), (":|", (2,))) for k in kinds) and len(kinds) % 2 == 0
+        # The second ending closes the part, so it keeps the cadence; the tune ends on the tonic.
+        assert [n for n in tune.notes if not n.is_rest][-1].pitches[-1] % 12 == key.tonic_pitch_class
+    assert abc2midi_clean(with_endings) in (None, [True] * len(with_endings))
+    plain = generate(counted_model, count=40, tune_type="reel", mode="dorian", key="E", seed=7, endings=False)
+    assert not any(b.ending for t in plain for b in t.bars)

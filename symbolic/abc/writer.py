@@ -139,6 +139,11 @@ class _BodyWriter:
         self.set_key(tune.key)
         self.group = _beam_group(tune.meter)
         self.bar_start = Fraction(0)
+        # abc2midi swings an R:hornpipe itself, pairing each plain unit note with the next one of
+        # the same length; a written `A>B` whose A it has just paired, or whose earlier notes put
+        # its pairing out of step, fails ("Cannot apply broken rhythm"). So in a hornpipe `A>B`
+        # is written only at a bar's start or right after another such pair, else `A3/B/`.
+        self.hornpipe = "hornpipe" in tune.rhythm.lower()
         # (letter, octave) -> alteration of the note being written, and of a tied note before it.
         self.spellings: dict[tuple[str, int], int] = {}
         self.tied: dict[tuple[str, int], int] = {}
@@ -175,6 +180,7 @@ class _BodyWriter:
         tuplet_left = 0
         tuplet_scale = Fraction(1)
         previous_group: int | None = None
+        previous_unpaired = False  # the last note in this bar was written alone, not in a broken pair
         chord_index = 0
         i = 0
         while i < len(body):
@@ -190,6 +196,8 @@ class _BodyWriter:
                     text += "(3" if (p, q, r) == (3, 2, 3) else f"({p}:{q}:{r}"
                     tuplet_left, tuplet_scale = r, Fraction(p, q)
                 broken = self._broken_rhythm(body, ratios, i) if tuplet_left == 0 else ""
+                if broken and self.hornpipe and previous_unpaired:
+                    broken = ""  # abc2midi has paired the note with the plain one before it (see __init__)
                 written = ratio * tuplet_scale if tuplet_left else ratio
                 if tuplet_left:
                     tuplet_left -= 1
@@ -205,8 +213,10 @@ class _BodyWriter:
                     text += (self._note_text(element, written * first) + broken
                              + self._note_text(following, ratios[i + 1] * second, before_second))
                     i += 1
+                    previous_unpaired = False
                 else:
                     text += self._note_text(element, written)
+                    previous_unpaired = True
                 group = self._group_index(element.onset)
                 if previous_group is not None and group != previous_group and line and not line[-1].endswith(" "):
                     line.append(" ")
@@ -220,6 +230,7 @@ class _BodyWriter:
                     text += numbers if element.kind in ("|", ":|") else f" [{numbers}"
                 # A bar right after a key change keeps that key's fresh accidental state.
                 self.bar_accidentals = {}
+                previous_unpaired = False
                 self.bar_start = element.onset
                 previous_group = None
                 if line and not line[-1].endswith(" "):

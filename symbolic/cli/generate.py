@@ -53,6 +53,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
+    parser.add_argument("--no-endings", dest="endings", action="store_false",
+                        help="end every part with a plain repeat (default: the model may close a part with first "
+                             "and second endings, |1 ... :|2 ... ||)")
     parser.add_argument("--seed", type=seed, help="the same seed gives the same tunes (0..2**64-1)")
     parser.add_argument("--max-similarity", type=float, default=0.95, metavar="S",
                         help="resample a tune whose melody similarity (0..1) to a training tune is above S; "
@@ -95,7 +98,7 @@ def _generate(args: argparse.Namespace) -> int:
     request = Request(count=args.count, tune_type=args.tune_type, meter=args.meter, mode=args.mode, key=args.key,
                       prime=args.prime, bars_per_part=args.bars_per_part, parts=args.parts, seed=args.seed,
                       tempo=args.tempo, max_similarity=args.max_similarity, cadence=args.cadence,
-                      pickups=args.pickups,
+                      pickups=args.pickups, endings=args.endings,
                       sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)

@@ -69,9 +69,11 @@ def full_bars(tune: Tune) -> tuple[int, int]:
     """(bars as long as the meter in force says, bars) — every stretch between bar lines counts.
     A part's pickup and the short last bar that gives it back (`|:A|d2e ...|cAF D2:|`) make one
     bar when played, so together they count as one full bar; other short bars count against
-    generated and real tunes alike. A `:|` directly followed by `|:` closes one bar, not two."""
+    generated and real tunes alike. A `:|` directly followed by `|:` closes one bar, not two.
+    First and second endings each give the pickup back (`|1 cAF D2 :|2 cAF D2 ||`)."""
     meter = tune.meter
-    bars: list[tuple[Fraction, Fraction | None, bool, bool]] = []  # (length, meter's, opens a part, closes one)
+    # (length, meter's, opens a part, closes one, leads into another ending)
+    bars: list[tuple[Fraction, Fraction | None, bool, bool, bool]] = []
     length, bar_meter, opens = Fraction(0), meter, True
     for element in [*tune.body, Bar(tune.duration, "|]")]:
         if type(element) is MeterChange:
@@ -82,13 +84,13 @@ def full_bars(tune: Tune) -> tuple[int, int]:
             length += element.duration
         elif type(element) is Bar:
             if length:
-                bars.append((length, bar_meter.bar_length, opens, element.kind != "|"))
+                bars.append((length, bar_meter.bar_length, opens, element.kind != "|", bool(element.ending)))
                 length, opens = Fraction(0), False
             if element.kind in ("|:", "::", "||", "|]", "[|") or element.ending:
                 opens = opens or element.kind in ("|:", "::")
     full = total = 0
     pickup: Fraction | None = None
-    for length, bar_length, opens_part, closes_part in bars:
+    for length, bar_length, opens_part, closes_part, another_ending in bars:
         if bar_length is None:
             total += 1
             continue
@@ -101,7 +103,7 @@ def full_bars(tune: Tune) -> tuple[int, int]:
         else:
             total += pickup is not None and closes_part  # a pickup nothing gave back: a short bar
             full += length == bar_length
-        pickup = None if closes_part else pickup
+        pickup = None if closes_part and not another_ending else pickup
     return full, total + (pickup is not None)
 
 

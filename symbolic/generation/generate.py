@@ -71,6 +71,7 @@ class Request:
     max_similarity: float = 0.95  # resample tunes more similar than this to a training tune (1: never)
     cadence: bool = True  # parts end on a tonic-chord tone, the tune on the tonic (the grammar's rule)
     pickups: bool = True  # a part may open with a pickup, when the model writes one
+    endings: bool = True  # a part may end in first and second endings, when the model writes them
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_TUNES:
@@ -124,7 +125,8 @@ class _Generator:
         meter = Meter(self.meter)
         cadence = Cadence.for_mode(self.mode, meter, table) if request.cadence else None
         self.grammar = FormGrammar(table, meter, request.bars_per_part, request.parts, cadence,
-                                   countdown=model.tokenizer.bar_countdown, pickups=request.pickups)
+                                   countdown=model.tokenizer.bar_countdown, pickups=request.pickups,
+                                   endings=request.endings)
         # The mode prior: notes outside the mode's scale (tonic C, as tokens are) cost log-probability.
         scale = list(Key("C", self.mode).scale)
         outside = table.is_pitch & ~np.isin(table.pitch % 12, scale)

@@ -10,6 +10,10 @@ counted on an integer grid so the checks are exact and vectorised over the vocab
 For a model trained with the bar countdown, every bar opens with the `left:<n>` token of its
 place in the part, forced, so the model always knows how far the cadence is.
 
+A part may end in first and second endings (`...|1 b8 :|2 b8' ||`), when the model opens its
+last bar with `ending:1`: that bar leads back to the repeat (the cadence rule leaves it free),
+and the second ending, as long, closes the part (`|]` the tune).
+
 The cadence rule (on unless asked off): the last note of a part is a tone of the tonic chord,
 and the tune's last note is the tonic, at least a beat long. In the last bar of a part a note
 that would fill the bar must be such a tone, a rest or another note never fills it, and no
@@ -25,7 +29,18 @@ from math import lcm
 import numpy as np
 
 from symbolic.errors import SymbolicError
-from symbolic.tokens import COUNTDOWN, COUNTDOWN_CAP, END, REST, TIE, Vocabulary, bar_token, duration_of, pitch_of
+from symbolic.tokens import (
+    COUNTDOWN,
+    COUNTDOWN_CAP,
+    END,
+    ENDING,
+    REST,
+    TIE,
+    Vocabulary,
+    bar_token,
+    duration_of,
+    pitch_of,
+)
 from symbolic.tune import Key, Meter
 
 LOWEST_PITCH = 55  # G3, the fiddle's lowest string, in the key-normalised register
@@ -104,6 +119,7 @@ class FormState:
     expect: str = "open"  # open | count | note | duration | after | tied | end | done
     last_pitch: int | None = None
     tied_pitch: int | None = None
+    ending: int = 0  # in the part's first (1) or second (2) ending
     triplet_left: int = 0  # notes still owed to a triplet group
     triplet_steps: int = 0
     pickup: int = 0  # grid steps of this part's pickup (its last bar is that much short)
@@ -115,7 +131,7 @@ class FormState:
     @property
     def role(self) -> str:
         """What the bar being written closes: `final` (the tune), `part`, or nothing."""
-        if self.bar != self.bars_per_part - 1:
+        if self.bar != self.bars_per_part - 1 or self.ending == 1:
             return ""
         return "final" if self.part == self.parts - 1 else "part"
 
@@ -137,7 +153,8 @@ class Cadence:
 
 class FormGrammar:
     def __init__(self, table: TokenTable, meter: Meter, bars_per_part: int, parts: int,
-                 cadence: Cadence | None = None, countdown: bool = False, pickups: bool = True) -> None:
+                 cadence: Cadence | None = None, countdown: bool = False, pickups: bool = True,
+                 endings: bool = True) -> None:
         if bars_per_part < 1 or parts < 1:
             raise GenerationError("a tune needs at least one part of at least one bar")
         bar_length = meter.bar_length
@@ -149,6 +166,12 @@ class FormGrammar:
         self.open_bar = table.id_of(bar_token("|:"))
         self.plain_bar = table.id_of(bar_token("|"))
         self.close_bar = table.id_of(bar_token(":|"))
+        # Endings are offered to models with the bar countdown (the model chooses one where it opens
+        # the part's last bar, `left:1`) and the tokens to write them.
+        names = [bar_token("||"), bar_token("|]"), f"{ENDING}1", f"{ENDING}2"]
+        self.endings = endings and countdown and bars_per_part > 1 and all(n in table.vocab.tokens for n in names)
+        if self.endings:
+            self.double_bar, self.final_bar, self.first_ending, self.second_ending = map(table.id_of, names)
         missing = [n for n in range(1, min(bars_per_part, COUNTDOWN_CAP) + 1) if n not in table.countdown]
         if countdown and missing:
             raise GenerationError(f"this model never saw a part with {missing[0]} bars to go; "
@@ -215,7 +238,7 @@ class FormGrammar:
         closing = None if tones is None or state.last_pitch is None else state.last_pitch % 12 in tones
         key = (state.expect, state.position, state.role, state.tied_pitch, state.triplet_left, state.triplet_steps,
                state.last_pitch is None, closing, state.given, state.bar if state.expect == "count" else -1,
-               self.target(state), state.opening, state.part == 0, state.bar == self.bars_per_part - 2)
+               self.target(state), state.opening, state.part == 0, state.bar == self.bars_per_part - 2, state.ending)
         mask = self._masks.get(key)
         if mask is None:
             mask = self._masks[key] = self._allowed(state)
@@ -229,6 +252,10 @@ class FormGrammar:
             mask[self.open_bar] = True
         elif expect == "count":
             mask[table.countdown[min(self.bars_per_part - state.bar, COUNTDOWN_CAP)]] = True
+            if self.endings and state.bar == self.bars_per_part - 1 and not state.ending and not state.given:
+                mask[self.first_ending] = True  # the model may open the last bar as a first ending
+        elif expect == "second":
+            mask[self.second_ending] = True
         elif expect == "note":
             self._allow_note(mask, state)
         elif expect == "duration":
@@ -244,7 +271,9 @@ class FormGrammar:
             if expect == "after" and state.last_pitch is not None and self.tones(state) is None \
                     and not (full and last_of_part) and not into_cadence:
                 mask[table.tie] = True
-            if full:
+            if full and last_of_part and state.ending == 2:
+                mask[self.final_bar if state.part == self.parts - 1 else self.double_bar] = True
+            elif full:
                 mask[self.close_bar if last_of_part else self.plain_bar] = True
             else:
                 self._allow_note(mask, state)
@@ -296,6 +325,11 @@ class FormGrammar:
         if token == self.open_bar:
             state.expect = "count" if self.countdown else "note"
             state.pickup, state.opening = 0, state.part == 0 or state.first_pickup > 0
+        elif self.endings and token == self.first_ending:
+            state.ending = 1
+        elif self.endings and token == self.second_ending:
+            state.ending = 2
+            state.expect = "count" if self.countdown else "note"
         elif self.countdown and state.expect == "count":
             state.expect = "note"
         elif table.is_pitch[token] or token == table.rest:
@@ -317,13 +351,16 @@ class FormGrammar:
             state.pickup, state.position, state.opening = state.position, 0, False  # the bar to come counts
             state.first_pickup = state.first_pickup or state.pickup
             state.expect = "count" if self.countdown else "note"
-        elif token in (self.plain_bar, self.close_bar):
+        elif token == self.close_bar and state.ending == 1:  # back to the repeat; the second ending follows
+            state.position = 0
+            state.expect = "second"
+        elif token in (self.plain_bar, self.close_bar) or self.endings and token in (self.double_bar, self.final_bar):
             state.position = 0
             state.opening = False
             state.bar += 1
-            if token == self.close_bar:
+            if token != self.plain_bar:
                 state.part += 1
-                state.bar = 0
+                state.bar, state.ending = 0, 0
                 state.expect = "end" if state.part == state.parts else "open"
             else:
                 state.expect = "count" if self.countdown else "note"
@@ -336,4 +373,5 @@ class FormGrammar:
         """A hard bound: every bar of the smallest notes, each with a tie, plus bar lines and counts."""
         smallest = int(self.table.duration[self.table.is_plain | self.table.is_triplet].min())
         per_bar = 3 * (self.bar_steps // smallest) + 2
-        return self.parts * ((self.bars_per_part + 1) * per_bar + 2) + 2  # a pickup is one bar more at most
+        # A pickup and a second ending are two bars more at most.
+        return self.parts * ((self.bars_per_part + 2) * per_bar + 4) + 2

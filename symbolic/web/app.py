@@ -244,6 +244,7 @@ def _check_generate(chosen: params.GenerateParams, model: ModelFile) -> TuneRequ
         tune_request = TuneRequest(count=chosen.count, tune_type=chosen.tune_type, meter=chosen.meter,
                                    mode=chosen.mode, key=chosen.key, prime=chosen.prime, seed=chosen.seed,
                                    tempo=chosen.tempo, cadence=chosen.cadence, pickups=chosen.pickups,
+                                   endings=chosen.endings,
                                    sampling=SamplingSettings(chosen.temperature, 0, chosen.top_p, chosen.mode_prior))
         check_request(model, tune_request)
     except SymbolicError as error:

@@ -79,6 +79,7 @@ class GenerateParams:
     mode_prior: float = DEFAULT_MODE_PRIOR
     cadence: bool = True
     pickups: bool = True
+    endings: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class RenderParams:
 
 def parse_generate(body: object, choices: Choices) -> GenerateParams:
     fields = _object(body, {"count", "tune_type", "meter", "mode", "key", "prime", "temperature", "top_p", "seed",
-                            "instrument", "tempo", "mode_prior", "cadence", "pickups"})
+                            "instrument", "tempo", "mode_prior", "cadence", "pickups", "endings"})
     return GenerateParams(
         count=_int(fields, "count", 1, 1, MAX_TUNES_PER_JOB),
         tune_type=_choice(fields, "tune_type", choices.tune_types),
@@ -106,6 +107,7 @@ def parse_generate(body: object, choices: Choices) -> GenerateParams:
         mode_prior=_number(fields, "mode_prior", DEFAULT_MODE_PRIOR, 0.0, MAX_MODE_PRIOR),
         cadence=_bool(fields, "cadence", True),
         pickups=_bool(fields, "pickups", True),
+        endings=_bool(fields, "endings", True),
     )
 
 

@@ -44,7 +44,7 @@ function formParameters() {
     const text = $(name).value.trim();
     if (text) body[name] = Number(text);
   }
-  for (const name of ["cadence", "pickups"]) body[name] = $(name).checked;
+  for (const name of ["cadence", "pickups", "endings"]) body[name] = $(name).checked;
   return body;
 }
 

@@ -59,6 +59,8 @@ def main() -> None:
     pickups = sum(map(has_pickup, tunes))
     print(f"ends on the tonic:     {home}/{count} = {home / count:.1%}")
     print(f"opens with a pickup:   {pickups}/{count} = {pickups / count:.1%}")
+    endings = sum(any(b.ending for b in t.bars) for t in tunes)
+    print(f"1st and 2nd endings:   {endings}/{count} = {endings / count:.1%}")
     if clean is not None:
         print(f"abc2midi, no warning:  {sum(clean)}/{count} = {sum(clean) / count:.1%}")
 

@@ -200,3 +200,13 @@ def test_parts_may_end_in_first_and_second_endings(counted_model: ModelFile) -> 
     assert abc2midi_clean(with_endings) in (None, [True] * len(with_endings))
     plain = generate(counted_model, count=40, tune_type="reel", mode="dorian", key="E", seed=7, endings=False)
     assert not any(b.ending for t in plain for b in t.bars)
+
+
+def test_repeat_prior_sets_how_often_a_note_repeats_the_pitch_before_it(counted_model: ModelFile) -> None:
+    def share(prior: float) -> float:
+        tunes = generate(counted_model, count=20, tune_type="reel", seed=8, sampling=SamplingSettings(repeat_prior=prior))
+        steps = [(a, b) for t in tunes for a, b in zip(t.notes, t.notes[1:], strict=False) if not (a.is_rest or b.is_rest or a.tie)]
+        return sum(a.pitches == b.pitches for a, b in steps) / len(steps)
+
+    free, default, strict = share(0.0), share(SamplingSettings().repeat_prior), share(20.0)
+    assert strict < default < free and strict < 0.001

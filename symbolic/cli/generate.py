@@ -11,7 +11,12 @@ FORMATS = ("abc", "mid", "wav")
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from symbolic.cli.main import seed
-    from symbolic.generation.sampler import DEFAULT_MODE_PRIOR, DEFAULT_PICKUP_PRIOR
+    from symbolic.generation.sampler import (
+        DEFAULT_MODE_PRIOR,
+        DEFAULT_PICKUP_PRIOR,
+        DEFAULT_REPEAT_PRIOR,
+        DEFAULT_TOP_P,
+    )
 
     parser = commands.add_parser(
         "generate", help="write new tunes with a trained model (default: the bundled one)",
@@ -37,8 +42,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--temperature", type=float, default=1.0, metavar="T",
                         help="below 1: safer, above 1: wilder (1.0)")
     parser.add_argument("--top-k", type=int, default=0, metavar="K", help="sample among the K likeliest (0: all)")
-    parser.add_argument("--top-p", type=float, default=0.95, metavar="P",
-                        help="sample among the likeliest tokens holding P of the probability (0.95)")
+    parser.add_argument("--top-p", type=float, default=DEFAULT_TOP_P, metavar="P",
+                        help="sample among the likeliest tokens holding P of the probability (%(default)s)")
     parser.add_argument("--mode-prior", type=float, default=DEFAULT_MODE_PRIOR, metavar="X",
                         help="how firmly notes keep to the mode's scale: log-probability taken from each note "
                              "outside it (0: the model's own accidentals; 20: almost none; default %(default)s = "
@@ -50,6 +55,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="how often the tune opens with a pickup: log-probability added to the bar line "
                              "that ends one (0: as the model likes, about 1 tune in 9; default %(default)s: about "
                              "real dance tunes' 6 in 10)")
+    parser.add_argument("--repeat-prior", type=float, default=DEFAULT_REPEAT_PRIOR, metavar="X",
+                        help="how seldom a note repeats the pitch before it: log-probability taken from that pitch "
+                             "(0: as the model likes, which repeats more than real tunes; default %(default)s: about "
+                             "real dance tunes' rate)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
@@ -99,7 +108,8 @@ def _generate(args: argparse.Namespace) -> int:
                       prime=args.prime, bars_per_part=args.bars_per_part, parts=args.parts, seed=args.seed,
                       tempo=args.tempo, max_similarity=args.max_similarity, cadence=args.cadence,
                       pickups=args.pickups, endings=args.endings,
-                      sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior))
+                      sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
+                                                args.repeat_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

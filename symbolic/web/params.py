@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from symbolic.generation.sampler import DEFAULT_MODE_PRIOR, MAX_MODE_PRIOR
+from symbolic.generation.sampler import DEFAULT_MODE_PRIOR, DEFAULT_TOP_P, MAX_MODE_PRIOR
 from symbolic.instruments import known_instruments
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import header_values
@@ -72,7 +72,7 @@ class GenerateParams:
     key: str | None = None
     prime: str | None = None
     temperature: float = 1.0
-    top_p: float = 0.95
+    top_p: float = DEFAULT_TOP_P
     seed: int | None = None
     instrument: str = DEFAULT_INSTRUMENT
     tempo: int | None = None
@@ -187,7 +187,7 @@ def _bool(fields: dict[str, Any], name: str, default: bool) -> bool:
 
 
 def _top_p(fields: dict[str, Any]) -> float:
-    value = _number(fields, "top_p", 0.95, 0.0, 1.0)
+    value = _number(fields, "top_p", DEFAULT_TOP_P, 0.0, 1.0)
     if value == 0.0:
         raise BadRequest("top_p: must be above 0 (it keeps the likeliest tokens holding that share)")
     return value

@@ -1,7 +1,7 @@
 """Constrained decoding: which tokens may come next, so every sampled tune is valid.
 
 The form is fixed by the request: `parts` repeated parts (AABB...), each `|:` + `bars_per_part`
-full bars + `:|`, no pickup. At each step the grammar allows only tokens that keep the tune
+full bars + `:|` (a pickup and endings, below, reshape the bars but not their count). At each step the grammar allows only tokens that keep the tune
 well formed: a note or rest, then a duration that still lets the bar be filled exactly, an
 optional tie (the next note is then the same pitch), and the right bar line exactly when the bar
 is full; <end> only after the last part. Pitches stay within a playable range. Everything is

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from symbolic.abc.reader import read_tune  # noqa: E402
 from symbolic.abc.writer import write_abc  # noqa: E402
 from symbolic.evaluation.musicality import has_pickup, last_note  # noqa: E402
+from symbolic.evaluation.parts import parts as tune_parts  # noqa: E402
 from symbolic.evaluation.validity import abc2midi_clean, full_bars  # noqa: E402
 from symbolic.generation.generate import generate  # noqa: E402
 from symbolic.models.modelfile import load_model  # noqa: E402
@@ -46,15 +47,14 @@ def main() -> None:
     read_back = sum(read_tune(write_abc(t)) == t for t in tunes)
     bars = [full_bars(t) for t in tunes]
     full = sum(f == n for f, n in bars)
-    parts = sum([b.kind for b in t.bars].count("|:") == 2 and [b.kind for b in t.bars].count(":|") == 2
-                for t in tunes)
+    parts = sum([(p.repeated, p.bars) for p in tune_parts(t)] == [(True, 8), (True, 8)] for t in tunes)
     clean = abc2midi_clean(tunes) if shutil.which("abc2midi") else None
     count = len(tunes)
     print(f"{count} tunes in {seconds:.1f} s ({count / seconds:.0f} tunes/s), types: "
           + ", ".join(f"{k} {m}" for k, m in kinds))
     print(f"read back identically: {read_back}/{count} = {read_back / count:.1%}")
     print(f"every bar full:        {full}/{count} = {full / count:.1%}")
-    print(f"two repeated parts:    {parts}/{count} = {parts / count:.1%}")
+    print(f"two repeated 8-bar parts: {parts}/{count} = {parts / count:.1%}")
     home = sum((found := last_note(t)) is not None and found[0] % 12 == t.key.tonic_pitch_class for t in tunes)
     pickups = sum(map(has_pickup, tunes))
     print(f"ends on the tonic:     {home}/{count} = {home / count:.1%}")

@@ -14,6 +14,7 @@ from random_models import random_lstm
 from symbolic.abc.reader import read_tune
 from symbolic.abc.writer import write_abc
 from symbolic.evaluation.musicality import has_pickup
+from symbolic.evaluation.parts import parts
 from symbolic.evaluation.validity import abc2midi_clean, full_bars
 from symbolic.generation.generate import REGISTER_MEDIAN, REGISTER_RANGE, generate, in_register
 from symbolic.generation.grammar import Cadence, FormGrammar, TokenTable
@@ -210,3 +211,14 @@ def test_repeat_prior_sets_how_often_a_note_repeats_the_pitch_before_it(counted_
 
     free, default, strict = share(0.0), share(SamplingSettings().repeat_prior), share(20.0)
     assert strict < default < free and strict < 0.001
+
+
+def test_the_first_part_may_open_bare_as_most_dance_tunes_do(counted_model: ModelFile) -> None:
+    tunes = generate(counted_model, count=40, tune_type="jig", seed=3)
+    bare = [t for t in tunes if type(t.body[0]) is Note]
+    assert 0 < len(bare) < len(tunes)  # the model chooses between `|:` and a bare opening
+    for tune in bare:
+        assert read_tune(write_abc(tune)) == tune and full_bars(tune)[0] == full_bars(tune)[1]
+        assert [(p.repeated, p.bars) for p in parts(tune)] == [(True, 8), (True, 8)]
+        assert [b.kind for b in tune.bars].count("|:") == 1  # later parts open with `|:`, which abc2midi wants
+    assert abc2midi_clean(bare) in (None, [True] * len(bare))

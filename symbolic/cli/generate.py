@@ -52,9 +52,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="let parts end on any note (default: parts end on a tonic-chord tone, the tune on "
                              "the tonic, at least a beat long)")
     parser.add_argument("--pickup-prior", type=float, default=DEFAULT_PICKUP_PRIOR, metavar="X",
-                        help="how often the tune opens with a pickup: log-probability added to the bar line "
-                             "that ends one (0: as the model likes, about 1 tune in 9; default %(default)s: about "
-                             "real dance tunes' 6 in 10)")
+                        help="more pickups: log-probability added to the bar line that would end one (default "
+                             "%(default)s: as the model likes, which for the bundled model is about real dance "
+                             "tunes' 7 in 10; a model trained without the bar countdown needs about 2.5)")
     parser.add_argument("--repeat-prior", type=float, default=DEFAULT_REPEAT_PRIOR, metavar="X",
                         help="how seldom a note repeats the pitch before it: log-probability taken from that pitch "
                              "(0: as the model likes, which repeats more than real tunes; default %(default)s: about "

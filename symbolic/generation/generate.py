@@ -45,7 +45,7 @@ MAX_PRIME_CHARACTERS = 2000
 # tries is most likely forced to (a prime holding a whole training tune); the least similar is kept.
 MAX_RESAMPLES = 4
 NOVELTY_NOTE = "closest training tune: "
-OPEN = bar_token("|:")  # every generated part opens with a repeat
+OPEN = bar_token("|:")  # opening bars given with --prime open a repeated part
 # Where real dance tunes sit, whatever their key: the median of their median pitches is 72-74
 # (C5-D5) for every tonic of jigs, reels and hornpipes in the folk collections (measured with
 # benchmarks/musicality.py), and a fiddle's range is G3-E7.
@@ -138,7 +138,7 @@ class _Generator:
 
     def prime_tokens(self, key: str) -> list[str]:
         if not self.request.prime:
-            return [OPEN]
+            return []  # the grammar opens the part, `|:` or bare, as the model chooses
         text = f"X:1\nM:{self.meter}\nL:1/{self.unit.denominator}\nK:{key}{_mode_suffix(self.mode)}\n{self.request.prime}\n"
         try:
             tune = read_tune(text, source="--prime")

@@ -1,7 +1,10 @@
 """Constrained decoding: which tokens may come next, so every sampled tune is valid.
 
-The form is fixed by the request: `parts` repeated parts (AABB...), each `|:` + `bars_per_part`
-full bars + `:|` (a pickup and endings, below, reshape the bars but not their count). At each step the grammar allows only tokens that keep the tune
+The form is fixed by the request: `parts` repeated parts (AABB...), each `bars_per_part` full
+bars closed by `:|` (a pickup and endings, below, reshape the bars but not their count). Later
+parts open with `|:`; the first opens with it or, for a model with the bar countdown, bare, as
+96 % of the dance tunes it learned from write it (the model chooses; abc2midi repeats a bare
+first part from the start, but warns at a bare later part). At each step the grammar allows only tokens that keep the tune
 well formed: a note or rest, then a duration that still lets the bar be filled exactly, an
 optional tie (the next note is then the same pitch), and the right bar line exactly when the bar
 is full; <end> only after the last part. Pitches stay within a playable range. Everything is
@@ -250,6 +253,8 @@ class FormGrammar:
         expect = state.expect
         if expect == "open":
             mask[self.open_bar] = True
+            if self.countdown and state.part == 0:  # or the tune opens bare, as most dance tunes do (`A|d2e fed|...:|`)
+                mask[table.countdown[min(self.bars_per_part, COUNTDOWN_CAP)]] = True
         elif expect == "count":
             mask[table.countdown[min(self.bars_per_part - state.bar, COUNTDOWN_CAP)]] = True
             if self.endings and state.bar == self.bars_per_part - 1 and not state.ending and not state.given:
@@ -322,8 +327,8 @@ class FormGrammar:
         """Move `state` past `token`, which must be allowed."""
         table = self.table
         state.tokens.append(token)
-        if token == self.open_bar:
-            state.expect = "count" if self.countdown else "note"
+        if state.expect == "open":  # `|:`, or a bare part's first count
+            state.expect = "count" if self.countdown and token == self.open_bar else "note"
             state.pickup, state.opening = 0, state.part == 0 or state.first_pickup > 0
         elif self.endings and token == self.first_ending:
             state.ending = 1

@@ -19,10 +19,11 @@ from symbolic.tokens import HEADER_TOKENS
 # only 0.74-0.77 of its notes in scale for minor or dorian (real tunes: 0.96-0.97); this prior
 # brings that to real tunes' rate while keeping accidentals possible (benchmarks/musicality.py).
 DEFAULT_MODE_PRIOR = 2.0
-# Log-probability added to the bar line that ends a pickup. Left alone the bundled model opens 11 %
-# of tunes with one, real dance tunes 63 %; 2.5 brings it near that (1.5: 38 %, 3.0: 70 %), and
-# changes nothing else a classifier notices (benchmarks/musicality.py).
-DEFAULT_PICKUP_PRIOR = 2.5
+# Log-probability added to the bar line that ends a pickup. Since the grammar lets a tune open bare
+# (`A|d2e fed|...`), as most dance tunes do, the model writes pickups on its own about as often as
+# real tunes (0.72 of tunes, real 0.67, on the valid split; benchmarks/musicality.py), so none is
+# added by default; a model without the countdown, whose tunes open with `|:`, needs about 2.5.
+DEFAULT_PICKUP_PRIOR = 0.0
 # Log-probability taken from a note on the same pitch as the note before it. Sampled freely, the
 # model repeats a pitch more often than real tunes do (0.13-0.16 of steps against 0.096 in real dance
 # tunes), a habit a classifier tells generated tunes by; 0.4 brings it to 0.099 (benchmarks/musicality.py).
@@ -108,8 +109,7 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
             log_probabilities = log_probabilities + bias
         allowed = np.stack([grammar.allowed(s) for s in states])
         if settings.pickup_prior:
-            # Most real tunes open with a pickup, mostly written before the first `|:`; after it, where
-            # our grammar offers the early bar line, the model rarely saw one.
+            # After an opening `|:` the model rarely saw a pickup (real tunes write it before).
             offered = [i for i, s in enumerate(states) if grammar.pickup_offered(s)]
             log_probabilities[offered, grammar.plain_bar] += settings.pickup_prior
         if settings.repeat_prior:

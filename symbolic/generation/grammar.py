@@ -4,10 +4,10 @@ The form is fixed by the request: `parts` repeated parts (AABB...), each `bars_p
 bars closed by `:|` (a pickup and endings, below, reshape the bars but not their count). Later
 parts open with `|:`; the first opens with it or, for a model with the bar countdown, bare, as
 96 % of the dance tunes it learned from write it (the model chooses; abc2midi repeats a bare
-first part from the start, but warns at a bare later part). At each step the grammar allows only tokens that keep the tune
-well formed: a note or rest, then a duration that still lets the bar be filled exactly, an
-optional tie (the next note is then the same pitch), and the right bar line exactly when the bar
-is full; <end> only after the last part. Pitches stay within a playable range. Everything is
+first part from the start, but warns at a bare later part). At each step the grammar allows
+only tokens that keep the tune well formed: a note or rest, then a duration that still lets the
+bar be filled exactly, an optional tie (the next note is then the same pitch), and the right bar
+line exactly when the bar is full; <end> only after the last part. Pitches stay within a playable range. Everything is
 counted on an integer grid so the checks are exact and vectorised over the vocabulary.
 
 For a model trained with the bar countdown, every bar opens with the `left:<n>` token of its
@@ -119,7 +119,7 @@ class FormState:
     part: int = 0  # parts finished
     bar: int = 0  # bars finished in this part
     position: int = 0  # grid steps into the bar
-    expect: str = "open"  # open | count | note | duration | after | tied | end | done
+    expect: str = "open"  # open | count | note | duration | after | tied | second | end | done
     last_pitch: int | None = None
     tied_pitch: int | None = None
     ending: int = 0  # in the part's first (1) or second (2) ending

@@ -7,8 +7,9 @@ parts open with `|:`; the first opens with it or, for a model with the bar count
 first part from the start, but warns at a bare later part). At each step the grammar allows
 only tokens that keep the tune well formed: a note or rest, then a duration that still lets the
 bar be filled exactly, an optional tie (the next note is then the same pitch), and the right bar
-line exactly when the bar is full; <end> only after the last part. Pitches stay within a playable range. Everything is
-counted on an integer grid so the checks are exact and vectorised over the vocabulary.
+line exactly when the bar is full; <end> only after the last part. Pitches stay within a
+playable range. Everything is counted on an integer grid so the checks are exact and vectorised
+over the vocabulary.
 
 For a model trained with the bar countdown, every bar opens with the `left:<n>` token of its
 place in the part, forced, so the model always knows how far the cadence is.

@@ -128,7 +128,9 @@ class _Generator:
                                    countdown=model.tokenizer.bar_countdown, pickups=request.pickups,
                                    endings=request.endings)
         # The mode prior: notes outside the mode's scale (tonic C, as tokens are) cost log-probability.
-        scale = list(Key("C", self.mode).scale)
+        # A minor tune's raised seventh (B in C minor) is the harmonic minor's leading tone, which
+        # real minor tunes use (3.5 % of their notes): the model keeps its own choice there.
+        scale = list(Key("C", self.mode).scale) + ([11] if self.mode == "minor" else [])
         outside = table.is_pitch & ~np.isin(table.pitch % 12, scale)
         self.bias = np.where(outside, -request.sampling.mode_prior, 0.0) if request.sampling.mode_prior else None
         self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None

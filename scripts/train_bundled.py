@@ -46,6 +46,8 @@ SOURCES = ["music21:folk", "corpora:cre"]
 # the dance tunes are what users ask for: each counts this many times in training.
 DANCE_WEIGHT = 2
 DANCE_CORPUS = "corpus-dance"
+# The shipped recipe: 2 x 256 and 2 x 512 pre-trained on everything, each tuned on the dance tunes.
+DEFAULT_ARCHS = "lstm-seq2seq,lstm-seq2seq-dance,lstm-seq2seq-512,lstm-seq2seq-512-dance"
 # A config named BASE-dance... (scripts/configs/) fine-tunes: it starts from model BASE's weights and
 # trains on the dance tunes alone (pre-training on everything, then tuning on dance).
 FINE_TUNED = "-dance"
@@ -149,8 +151,9 @@ def previous_model(work: Path, folder: Path) -> dict:  # type: ignore[type-arg]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "bundled")
-    parser.add_argument("--archs", default="lstm-seq2seq,lstm-lm",
-                        help="the LSTMs to train and compare, in order (default: lstm-seq2seq,lstm-lm)")
+    parser.add_argument("--archs", default=DEFAULT_ARCHS,
+                        help=f"the LSTMs to train and compare, in order (default: {DEFAULT_ARCHS}; a name is a "
+                             "config in scripts/configs/)")
     parser.add_argument("--no-train", action="store_true",
                         help="compare and ship the best models saved so far (an interrupted run) without training")
     parser.add_argument("--train-only", action="store_true",

@@ -163,6 +163,11 @@ def _info(args: argparse.Namespace) -> int:
         counts = data.get("counts", {})
         print(f"data: {data.get('corpus')} ({counts.get('train')} train, {counts.get('valid')} valid, "
               f"{counts.get('test')} test tunes)")
+    base = training.get("fine_tuned_from")
+    if base:
+        counts = (base.get("data") or {}).get("counts", {})
+        print(f"fine-tuned from a model trained on {(base.get('data') or {}).get('corpus')} ({counts.get('train')} "
+              f"train tunes) for {(base.get('training') or {}).get('seconds') or 0:.0f} s")
     for name, figures in model.meta.get("comparison_on_test", {}).items():
         print(f"test {name}: {figures['bits_per_note']:.3f} bits/note, {figures['bits_per_token']:.3f} bits/token")
     versions = model.meta.get("versions", {})

@@ -25,8 +25,9 @@ DEFAULT_MODE_PRIOR = 2.0
 # added by default; a model without the countdown, whose tunes open with `|:`, needs about 2.5.
 DEFAULT_PICKUP_PRIOR = 0.0
 # Log-probability taken from a note on the same pitch as the note before it. Sampled freely, the
-# model repeats a pitch more often than real tunes do (0.13-0.16 of steps against 0.096 in real dance
-# tunes), a habit a classifier tells generated tunes by; 0.4 brings it to 0.099 (benchmarks/musicality.py).
+# models repeated a pitch more often than real tunes do (0.13-0.16 of steps against 0.096 in real
+# dance tunes), the habit a classifier told generated tunes by best; 0.4 brings the bundled model to
+# 0.088 (benchmarks/musicality.py).
 DEFAULT_REPEAT_PRIOR = 0.4
 DEFAULT_TOP_P = 0.95
 MAX_MODE_PRIOR = 20.0

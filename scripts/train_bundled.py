@@ -9,7 +9,7 @@
    (--archs) with the configs in scripts/configs/ (each resumes from its checkpoint if one
    exists, so rerunning after an interruption carries on); a model named BASE-dance... starts
    from its base model's weights and trains on WORK/corpus-dance, the dance tunes alone;
-3. evaluates them and the n-gram on the test split side by side into WORK/comparison.json;
+3. evaluates them and the n-gram on the valid and test splits side by side into WORK/comparison.json;
 4. copies the LSTM with the fewest bits per note on the valid split into symbolic/bundled/ (the default of
    `symbolic generate`), with the comparison in its model.json and the novelty index of the
    training tunes (`symbolic models index`).

@@ -114,9 +114,10 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
             offered = [i for i, s in enumerate(states) if grammar.pickup_offered(s)]
             log_probabilities[offered, grammar.plain_bar] += settings.pickup_prior
         if settings.repeat_prior:
-            for i, s in enumerate(states):
-                if s.expect in ("after", "note") and s.last_pitch is not None and s.tied_pitch is None:
-                    log_probabilities[i, grammar.table.pitch == s.last_pitch] -= settings.repeat_prior
+            rows = [i for i, s in enumerate(states)
+                    if s.expect in ("after", "note") and s.last_pitch is not None and s.tied_pitch is None]
+            last = np.array([states[i].last_pitch for i in rows])[:, None]
+            log_probabilities[rows] -= settings.repeat_prior * (grammar.table.pitch[None, :] == last)
         for i, s in enumerate(states):
             if s.expect == "done":
                 allowed[i] = False

@@ -7,8 +7,8 @@ Musicality section, without the rest of the report), to measure a change before 
         [--json OUT]
 
 CORPUS is a corpus folder (`symbolic corpus build music21:folk --out /tmp/corpus-folk`); without
---model the bundled model is measured. Samples take the type, meter and mode of random real tunes
-of the split (as `symbolic evaluate` draws them), so both sides have the same mix; --types keeps
+--model the bundled model is measured. Samples take the type, meter, mode and key of random real
+tunes of the split (as `symbolic evaluate` draws them), so both sides have the same mix; --types keeps
 only real tunes (and so samples) of those types. Needs scikit-learn for the classifier figures.
 """
 
@@ -27,7 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from symbolic.evaluation.classifier import real_baseline, two_sample_test  # noqa: E402
 from symbolic.evaluation.musicality import musicality_figures  # noqa: E402
 from symbolic.evaluation.report import musicality_markdown  # noqa: E402
-from symbolic.evaluation.run import RealSet, load_real, load_written, model_names, sample  # noqa: E402
+from symbolic.evaluation.run import (  # noqa: E402
+    RealSet,
+    load_real,
+    load_written,
+    model_names,
+    sample,
+    with_written_keys,
+)
 from symbolic.models.modelfile import load_model  # noqa: E402
 
 
@@ -37,7 +44,7 @@ def only_types(real: RealSet, types: set[str]) -> RealSet:
 
 
 def draw_headers(real: RealSet, samples: int, rng: np.random.Generator, balance_modes: bool) -> list:  # type: ignore[type-arg]
-    """(type, meter, mode) of random real tunes, as `symbolic evaluate` draws them; or, balanced,
+    """(type, meter, mode, key) of random real tunes, as `symbolic evaluate` draws them; or, balanced,
     an equal share of the samples for each mode, from the real tunes of that mode."""
     if not balance_modes:
         return [real.headers[i] for i in rng.integers(len(real.headers), size=samples)]
@@ -71,9 +78,11 @@ def main() -> None:
         real = only_types(real, {t.strip() for t in args.types.split(",")})
     if not real.tunes:
         sys.exit(f"{args.corpus}: no {args.split} tunes of the types asked for")
-    written, not_found = load_written(real)
+    written = load_written(real)
+    real = with_written_keys(real, written)
+    found = [w for w in written if w is not None]
     report = {"split": args.split, "real": {"musicality": {
-        **musicality_figures(real.tunes, written), "written_not_found": not_found,
+        **musicality_figures(real.tunes, found), "written_not_found": len(real.tunes) - len(found),
         "classifier_baseline": real_baseline(real.tunes, args.seed)}}, "models": []}
     rng = np.random.default_rng(args.seed)
     headers = draw_headers(real, args.samples, rng, args.balance_modes)

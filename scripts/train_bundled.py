@@ -3,7 +3,8 @@
     .venv/bin/python scripts/train_bundled.py [--work build/bundled] [--archs A,B] [--train-only | --no-train]
 
 1. builds the corpus from music21's five folk collections and the shipped CRÉ dance tunes
-   (seed 0) into WORK/corpus-all, then derives WORK/corpus from it: every tune trains, the dance
+   (seed 0; a modal tune's key named by its final, `corpus build --keys-from-finals`) into
+   WORK/corpus-all, then derives WORK/corpus from it: every tune trains, the dance
    tunes (all but the Essen songs) DANCE_WEIGHT times, and valid and test hold dance tunes only;
 2. fits the Kneser-Ney n-gram (order chosen on the valid split), then trains the LSTMs asked for
    (--archs) with the configs in scripts/configs/ (each resumes from its checkpoint if one
@@ -42,6 +43,7 @@ def log(message: str) -> None:
 
 
 SOURCES = ["music21:folk", "corpora:cre"]
+BUILD = BuildSettings(seed=0, jobs=2, keys_from_finals=True)
 # The Essen songs teach tonality (a model trained without them scores worse on dance tunes), but
 # the dance tunes are what users ask for: each counts this many times in training.
 DANCE_WEIGHT = 2
@@ -70,7 +72,7 @@ def corpus(work: Path) -> tuple[Path, Path]:
         log(f"corpus already built in {everything}")
     except Exception:
         log(f"building the corpus from {' '.join(SOURCES)}")
-        build_corpus(SOURCES, everything, BuildSettings(seed=0, jobs=2), progress=False)
+        build_corpus(SOURCES, everything, BUILD, progress=False)
     try:
         load_manifest(folder)
         log(f"weighted corpus already derived in {folder}")
@@ -133,7 +135,7 @@ def plain_corpus(work: Path) -> Path:
     try:
         load_manifest(folder)
     except Exception:
-        build_corpus(SOURCES, everything, BuildSettings(seed=0, jobs=2, bar_countdown=False), progress=False)
+        build_corpus(SOURCES, everything, replace(BUILD, bar_countdown=False), progress=False)
         weighted_corpus(everything, folder, dance_weight, is_dance)
     return folder
 

@@ -118,8 +118,9 @@ def test_top_k_top_p_and_temperature_shape_the_distribution() -> None:
     log_p = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
     allowed = np.array([[True, True, True, True]])
     assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings(top_p=1.0)), [[0.5, 0.3, 0.15, 0.05]])
-    # The default top-p (0.95) leaves out the tail below the last 5 %.
-    assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings()), [[10 / 19, 6 / 19, 3 / 19, 0]])
+    # Top-p 0.95 leaves out the tail below the last 5 %; the default (1.0) keeps it.
+    assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings(top_p=0.95)), [[10 / 19, 6 / 19, 3 / 19, 0]])
+    assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings()), [[0.5, 0.3, 0.15, 0.05]])
     assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings(top_k=2)), [[0.625, 0.375, 0, 0]])
     assert np.allclose(shape_distribution(log_p, allowed, SamplingSettings(top_p=0.8)), [[0.625, 0.375, 0, 0]])
     cold = shape_distribution(log_p, allowed, SamplingSettings(temperature=0.1))

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symbolic.corpus.build import BuildSettings, build_corpus
+from symbolic.corpus.build import BuildSettings, build_corpus, load_vocabulary
+from symbolic.corpus.sources import expand_source
 from symbolic.models.config import ConfigError, ModelConfig
 from symbolic.models.evaluate import evaluate
 from symbolic.models.modelfile import WEIGHTS, ModelFile, ModelFileError, load_model
@@ -202,6 +203,19 @@ def test_fine_tuning_starts_from_the_base_models_weights(corpus: Path, tmp_path:
         train(corpus, tmp_path / "wider", replace(still, units=32), verbose=0, init_from=tmp_path / "base")
     with pytest.raises(TrainingError, match="n-gram"):
         train(corpus, tmp_path / "ng", replace(still, arch="ngram"), init_from=tmp_path / "base")
+    # A smaller corpus (one of the two files, and a tune in a meter the base never saw) has a
+    # vocabulary of its own: its tunes are re-encoded into the base's, the unknown one left out.
+    odd = tmp_path / "odd.abc"
+    odd.write_text("X:1\nM:13/16\nL:1/16\nK:D\nd2e2f2g2a2b2c' | d'13 |]\n", encoding="utf-8")
+    small = tmp_path / "small"
+    build_corpus([str(expand_source("music21:miscFolk")[0]), str(odd)], small,
+                 BuildSettings(seed=1, valid_fraction=0.2, test_fraction=0), progress=False)
+    assert load_vocabulary(small).sha256 != base.vocab.sha256
+    on_small = train(small, tmp_path / "on-small", still, verbose=0, init_from=tmp_path / "base")
+    assert on_small.vocab == base.vocab and on_small.meta["data"]["left_out_unknown_tokens"] == 1
+    # Ids re-encoded right, the base's weights fit the small corpus far better than random ones.
+    scratch_small = train(small, tmp_path / "scratch-small", still, verbose=0)
+    assert on_small.meta["training"]["best_valid"] < scratch_small.meta["training"]["best_valid"] - 0.5
 
 
 def test_kneser_ney_distributions_sum_to_one() -> None:

@@ -16,9 +16,9 @@ from symbolic.abc.writer import write_abc
 from symbolic.evaluation.musicality import has_pickup
 from symbolic.evaluation.parts import parts
 from symbolic.evaluation.validity import abc2midi_clean, full_bars
-from symbolic.generation.generate import REGISTER_MEDIAN, REGISTER_RANGE, generate, in_register
+from symbolic.generation.generate import REGISTER_RANGE, generate, in_register, register_median
 from symbolic.generation.grammar import Cadence, FormGrammar, TokenTable
-from symbolic.generation.sampler import SamplingSettings, sample_tokens
+from symbolic.generation.sampler import COMPASS, SamplingSettings, compass_stretch, sample_tokens
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import (
     COUNTDOWN,
@@ -130,7 +130,10 @@ def test_register_places_a_tune_where_a_fiddle_reads_it() -> None:
     low = read_tune("X:1\nM:6/8\nL:1/8\nK:A\nA,,B,,C, D,E,F, | E,C,A,, A,,3|]\n")  # an octave and more too low
     placed = in_register(low)
     pitches = sorted(p for n in placed.notes for p in n.pitches)
-    assert abs(pitches[len(pitches) // 2] - REGISTER_MEDIAN) <= 6
+    assert abs(pitches[len(pitches) // 2] - register_median(9)) <= 6
+    # Tunes in E sit lower than tunes in D (B4 against D5): the same F#5 stays in D, drops in E.
+    in_e, in_d = (in_register(read_tune(f"X:1\nM:6/8\nL:1/8\nK:{key}\nf3 f3 |]\n")) for key in ("E", "D"))
+    assert [n.pitches for n in in_e.notes] == [(66,), (66,)] and [n.pitches for n in in_d.notes] == [(78,), (78,)]
     assert REGISTER_RANGE[0] <= pitches[0] and pitches[-1] <= REGISTER_RANGE[1]
     assert placed.key == low.key and [p % 12 for n in placed.notes for p in n.pitches] == \
         [p % 12 for n in low.notes for p in n.pitches]
@@ -143,8 +146,9 @@ def test_generated_tunes_sit_in_register(counted_model: ModelFile) -> None:
             low, median, high = pitches[0], pitches[len(pitches) // 2], pitches[-1]
             assert REGISTER_RANGE[0] <= low and high <= REGISTER_RANGE[1]
             # Nearest the usual median that keeps every note on the fiddle: an octave nearer leaves it.
-            toward = 12 if median < REGISTER_MEDIAN else -12
-            assert abs(median - REGISTER_MEDIAN) <= 6 or not (
+            target = register_median(tune.key.tonic_pitch_class)
+            toward = 12 if median < target else -12
+            assert abs(median - target) <= 6 or not (
                 REGISTER_RANGE[0] <= low + toward and high + toward <= REGISTER_RANGE[1])
 
 
@@ -166,6 +170,17 @@ def test_mode_prior_keeps_notes_in_the_requested_mode(counted_model: ModelFile) 
     free, default, strict = share(0.0), share(SamplingSettings().mode_prior), share(20.0)
     assert free < 0.8  # random weights: about 7 notes of 12 in the scale
     assert free < default < strict and strict > 0.99
+
+
+def test_mode_prior_is_firmer_for_a_mode_the_model_hardly_saw(counted_model: ModelFile,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def share() -> float:
+        return share_in_scale(generate(counted_model, count=20, tune_type="reel", mode="phrygian", key="E", seed=9,
+                                       sampling=SamplingSettings(mode_prior=1.0)))
+
+    boosted = share()
+    monkeypatch.setattr("symbolic.generation.generate.MODE_PRIOR_SCALE", {})
+    assert boosted > share() + 0.05
 
 
 def test_pickup_prior_sets_how_often_tunes_open_with_a_pickup(counted_model: ModelFile) -> None:
@@ -222,3 +237,20 @@ def test_the_first_part_may_open_bare_as_most_dance_tunes_do(counted_model: Mode
         assert [(p.repeated, p.bars) for p in parts(tune)] == [(True, 8), (True, 8)]
         assert [b.kind for b in tune.bars].count("|:") == 1  # later parts open with `|:`, which abc2midi wants
     assert abc2midi_clean(bare) in (None, [True] * len(bare))
+
+
+def test_compass_prior_keeps_tunes_within_a_real_tunes_span(counted_model: ModelFile) -> None:
+    def compasses(prior: float) -> list[int]:
+        tunes = generate(counted_model, count=20, tune_type="reel", seed=5,
+                         sampling=SamplingSettings(compass_prior=prior, mode_prior=0.0))
+        return [max(p) - min(p) for p in ([q for n in t.notes for q in n.pitches] for t in tunes)]
+
+    free, default, strict = compasses(0.0), compasses(SamplingSettings().compass_prior), compasses(20.0)
+    assert sum(strict) < sum(default) < sum(free)
+    assert max(strict) <= COMPASS < max(free)
+
+
+def test_compass_stretch_counts_semitones_beyond_the_compass() -> None:
+    pitch_of = np.array([-1, 60, 60 + COMPASS, 60 + COMPASS + 3, 57])
+    stretch = compass_stretch(np.array([60.0, np.inf]), np.array([62.0, -np.inf]), pitch_of)
+    assert stretch.tolist() == [[0, 0, 0, 3, 0], [0, 0, 0, 0, 0]]  # 57..62 is 5: inside; a row without notes: free

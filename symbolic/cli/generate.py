@@ -12,6 +12,8 @@ FORMATS = ("abc", "mid", "wav")
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from symbolic.cli.main import seed
     from symbolic.generation.sampler import (
+        COMPASS,
+        DEFAULT_COMPASS_PRIOR,
         DEFAULT_MODE_PRIOR,
         DEFAULT_PICKUP_PRIOR,
         DEFAULT_REPEAT_PRIOR,
@@ -59,6 +61,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="how seldom a note repeats the pitch before it: log-probability taken from that pitch "
                              "(0: as the model likes, which repeats more than real tunes; default %(default)s: about "
                              "real dance tunes' rate)")
+    parser.add_argument("--compass-prior", type=float, default=DEFAULT_COMPASS_PRIOR, metavar="X",
+                        help="how close the tune keeps to a real tune's compass: log-probability taken for each "
+                             f"semitone a note would stretch the span from its lowest to highest note beyond {COMPASS} "
+                             "(0: as the model likes, which wanders 3-4 semitones wider than real tunes; default "
+                             "%(default)s)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
@@ -109,7 +116,7 @@ def _generate(args: argparse.Namespace) -> int:
                       tempo=args.tempo, max_similarity=args.max_similarity, cadence=args.cadence,
                       pickups=args.pickups, endings=args.endings,
                       sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
-                                                args.repeat_prior))
+                                                args.repeat_prior, args.compass_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

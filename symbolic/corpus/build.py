@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.atomic import write_atomically, write_text_atomically
+from symbolic.corpus.finals import with_key_from_final
 from symbolic.corpus.sources import MIDI_SUFFIXES, expand_source, source_label
 from symbolic.errors import SymbolicError
 from symbolic.tokens import TokenizerSettings, Vocabulary, normalize, tune_to_tokens
@@ -57,6 +58,7 @@ class BuildSettings:
     shard_tunes: int = 4096
     jobs: int = 1
     bar_countdown: bool = True  # the tokenizer's bar countdown (off: tokens as models before it had)
+    keys_from_finals: bool = False  # name a modal tune's key by its final (`finals`), not its K: signature
 
     @property
     def tokenizer(self) -> TokenizerSettings:
@@ -76,11 +78,12 @@ class _FileResult:
     path: str
     tunes: list[tuple[str, list[str], str]] = field(default_factory=list)  # (id, tokens, melody key)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (tune id, reason)
+    renamed: int = 0  # tunes whose key their final named
 
 
-def _read_file(task: tuple[str, str, TokenizerSettings]) -> _FileResult:
+def _read_file(task: tuple[str, str, TokenizerSettings, bool]) -> _FileResult:
     """Worker: one file's tunes as tokens, and what was skipped with why."""
-    source, path, tokenizer = task
+    source, path, tokenizer, keys_from_finals = task
     result = _FileResult(source, path)
     try:
         if Path(path).suffix.lower() in MIDI_SUFFIXES:
@@ -102,7 +105,10 @@ def _read_file(task: tuple[str, str, TokenizerSettings]) -> _FileResult:
         result.skipped.append((f"line {error.line}", error.reason))
     for tune in tunes:
         try:
-            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(tune, tokenizer), melody_key(tune)))
+            named = with_key_from_final(tune) if keys_from_finals else tune
+            result.renamed += named is not tune
+            # The melody key (and so the split) is the written tune's, whatever the key is named.
+            result.tunes.append((f"X:{tune.reference}", tune_to_tokens(named, tokenizer), melody_key(tune)))
         except SymbolicError as error:
             result.skipped.append((f"X:{tune.reference}", str(error)))
     return result
@@ -186,7 +192,7 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
     """Build a corpus folder from `sources`; returns the manifest (also written as manifest.json)."""
     started = time.time()
     out = Path(out)
-    tasks = [(_label(source, path), str(path), settings.tokenizer) for source in sources
+    tasks = [(_label(source, path), str(path), settings.tokenizer, settings.keys_from_finals) for source in sources
              for path in expand_source(source)]
     owned = _owned_files(out)  # refuses a folder that holds anything but an earlier corpus
     out.mkdir(parents=True, exist_ok=True)
@@ -214,6 +220,8 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
                 skipped_rows.append("\t".join([result.path, tune_id, reason.replace("\t", " ").replace("\n", " ")]))
             counts["skipped"] += len(result.skipped)
             counts["read"] += len(result.tunes) + len(result.skipped)
+            if settings.keys_from_finals:
+                counts["keys_from_finals"] += result.renamed
             for tune_id, tokens, key in result.tunes:
                 if key in seen:
                     counts["duplicates"] += 1
@@ -240,6 +248,7 @@ def build_corpus(sources: list[str], out: str | Path, settings: BuildSettings = 
             "counts": {
                 "files": totals["files"], "read": totals["read"], "skipped": totals["skipped"],
                 "duplicates": totals["duplicates"], "kept": sum(totals[s] for s in SPLITS),
+                **({"keys_from_finals": totals["keys_from_finals"]} if settings.keys_from_finals else {}),
                 **{split: totals[split] for split in SPLITS}, "tokens": token_count,
             },
             "per_source": {source: dict(counts) for source, counts in per_source.items()},
@@ -299,7 +308,8 @@ def _label(source: str, path: Path) -> str:
     return source_label(source, path)
 
 
-def _results(tasks: list[tuple[str, str, TokenizerSettings]], jobs: int, progress: bool) -> Iterator[_FileResult]:
+def _results(tasks: list[tuple[str, str, TokenizerSettings, bool]], jobs: int,
+             progress: bool) -> Iterator[_FileResult]:
     from tqdm import tqdm
 
     bar = tqdm(total=len(tasks), unit="file", desc="building corpus", disable=not progress or None,

@@ -1,9 +1,9 @@
 """Sample from each model and measure the samples against a corpus's held-out real tunes.
 
-Samples are asked for with the headers of real tunes: each sample takes the tune type, meter and
-mode of a real tune of the split drawn at random (seeded), so the generated and real sets have
-the same mix of jigs, reels, meters and modes and the feature comparison is not a comparison of
-meters. The form is the generator's (`symbolic generate`'s default: two repeated 8-bar parts), as
+Samples are asked for with the headers of real tunes: each sample takes the tune type, meter,
+mode and key of a real tune of the split drawn at random (seeded), so the generated and real sets
+have the same mix of jigs, reels, meters, modes and keys: the feature comparison is not a
+comparison of meters, nor the register one of keys. The form is the generator's (`symbolic generate`'s default: two repeated 8-bar parts), as
 users get it; the form figures of the real tunes show what the corpus does instead.
 
 All models are measured in one run against the same real tunes, the same halves of them (the
@@ -63,13 +63,16 @@ class EvaluationSettings:
             raise EvaluationError(f"--samples must be 1..{MAX_SAMPLES}, got {self.samples}")
 
 
+Header = tuple[str, str, str, str | None]  # what a sample is asked for: type, meter, mode, key (None: any)
+
+
 @dataclass
 class RealSet:
     """The corpus's tunes decoded from tokens (key-normalised), with their names."""
 
     tunes: list[Tune]
     names: list[str]
-    headers: list[tuple[str, str, str]]  # (type, meter, mode)
+    headers: list[Header]  # (type, meter, mode, None): the written key comes from `with_written_keys`
 
 
 def load_real(corpus: str | Path, split: str) -> RealSet:
@@ -84,22 +87,22 @@ def load_real(corpus: str | Path, split: str) -> RealSet:
         real.tunes.append(tune)
         real.names.append(name)
         header = [t.split(":", 1)[1] for t in tokens[:HEADER_TOKENS]]
-        real.headers.append((header[0], header[1], header[3]))
+        real.headers.append((header[0], header[1], header[3], None))
     return real
 
 
-def load_written(real: RealSet) -> tuple[list[Tune], int]:
+def load_written(real: RealSet) -> list[Tune | None]:
     """The real tunes as their source files write them (key and octave), for register: a corpus
     keeps only key-normalised tokens, but names each tune `<file>#X:<n>`. A tune counts only when
     the file is still there and the tune read from it normalises to the corpus's tune. Returns
-    (tunes found, tunes not found)."""
+    one entry per real tune: the written tune, or None where it was not found."""
     from symbolic import read_abc_file
 
-    by_file: dict[str, list[tuple[str, Tune]]] = {}
-    for name, tune in zip(real.names, real.tunes, strict=True):
+    by_file: dict[str, list[tuple[int, str, Tune]]] = {}
+    for number, (name, tune) in enumerate(zip(real.names, real.tunes, strict=True)):
         path, _, reference = name.rpartition("#")
-        by_file.setdefault(path, []).append((reference, tune))
-    found: list[Tune] = []
+        by_file.setdefault(path, []).append((number, reference, tune))
+    found: list[Tune | None] = [None] * len(real.tunes)
     for path, wanted in by_file.items():
         try:
             if Path(path).suffix.lower() in (".mid", ".midi"):
@@ -110,9 +113,16 @@ def load_written(real: RealSet) -> tuple[list[Tune], int]:
                 originals = read_abc_file(path).tunes
         except (SymbolicError, OSError):
             continue
-        for reference, tune in wanted:
-            found += [o for o in originals if f"X:{o.reference}" == reference and _same_melody(o, tune)][:1]
-    return found, len(real.tunes) - len(found)
+        for number, reference, tune in wanted:
+            matches = (_as_in_corpus(o, tune) for o in originals if f"X:{o.reference}" == reference)
+            found[number] = next((m for m in matches if m is not None), None)
+    return found
+
+
+def with_written_keys(real: RealSet, written: Sequence[Tune | None]) -> RealSet:
+    """The real set whose headers name each tune's written key (tonic), where it was found."""
+    headers = [(*h[:3], w.key.tonic if w is not None else None) for h, w in zip(real.headers, written, strict=True)]
+    return dataclasses.replace(real, headers=headers)
 
 
 def _unless_missing(test: Any, *args: Any) -> dict[str, Any]:
@@ -124,14 +134,19 @@ def _unless_missing(test: Any, *args: Any) -> dict[str, Any]:
         return {"note": str(error)}
 
 
-def _same_melody(original: Tune, normalised: Tune) -> bool:
+def _as_in_corpus(original: Tune, normalised: Tune) -> Tune | None:
+    """The original with the key the corpus gave it, if it is the corpus's tune: normalised as
+    written, or (a corpus built with `keys_from_finals`) in the key its final names."""
+    from symbolic.corpus.finals import with_key_from_final
+
     try:
-        return normalize(original).body == normalised.body
+        return next((t for t in (original, with_key_from_final(original)) if normalize(t).body == normalised.body),
+                    None)
     except SymbolicError:
-        return False
+        return None
 
 
-def sample(model: ModelFile, headers: Sequence[tuple[str, str, str]], seed: int) -> tuple[list[Tune], int]:
+def sample(model: ModelFile, headers: Sequence[Header], seed: int) -> tuple[list[Tune], int]:
     """One tune per header, grouped by header; a header the model cannot write (a meter it never
     saw, free meter) falls back to the generator's defaults. Returns (tunes, fallbacks)."""
     from symbolic.generation.generate import generate
@@ -140,9 +155,9 @@ def sample(model: ModelFile, headers: Sequence[tuple[str, str, str]], seed: int)
     groups = Counter(headers)
     tunes: list[Tune] = []
     fallbacks = 0
-    for number, ((kind, meter, mode), count) in enumerate(sorted(groups.items())):
+    for number, ((kind, meter, mode, key), count) in enumerate(sorted(groups.items(), key=lambda g: str(g[0]))):
         try:
-            found = generate(model, count=count, tune_type=kind, meter=meter, mode=mode, seed=seed + number)
+            found = generate(model, count=count, tune_type=kind, meter=meter, mode=mode, key=key, seed=seed + number)
         except GenerationError:
             found = generate(model, count=count, seed=seed + number)
             fallbacks += count
@@ -206,7 +221,9 @@ def evaluate_models(models: Sequence[str | None], corpus: str | Path, out_dir: s
     train = load_real(corpus, "train")
     index = TrainingIndex(train.tunes)
     features = FeatureReference(real.tunes, settings.seed)
-    written, not_found = load_written(real)
+    written = load_written(real)
+    real = with_written_keys(real, written)
+    found = [w for w in written if w is not None]
     report: dict[str, Any] = {
         "corpus": str(corpus), "corpus_sources": manifest.get("sources", []), "split": settings.split,
         "samples": settings.samples, "seed": settings.seed,
@@ -216,7 +233,7 @@ def evaluate_models(models: Sequence[str | None], corpus: str | Path, out_dir: s
             "form": form_figures(real.tunes),
             "mode": _mode_figures(real.tunes),
             "novelty": novelty_figures(real.tunes, index, train.names),
-            "musicality": {**musicality_figures(real.tunes, written), "written_not_found": not_found,
+            "musicality": {**musicality_figures(real.tunes, found), "written_not_found": len(real.tunes) - len(found),
                            "classifier_baseline": _unless_missing(real_baseline, real.tunes, settings.seed)},
             "features": {"ceiling": features.ceiling,
                          "mean_value": {name: feature_matrix_mean(m) for name, m in features.matrices.items()},

@@ -66,9 +66,11 @@ class TrainingError(SymbolicError):
 def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: bool = False,
           strategy: str = "auto", verbose: int | None = None, init_from: str | Path | None = None) -> ModelFile:
     """Train `config.arch` on the corpus's train split, validating on its valid split. With
-    `init_from` (a model folder of the same size, vocabulary and tokenizer), training starts from
-    that model's weights with a fresh optimizer and schedule: fine-tuning a model pre-trained on a
-    larger corpus on a smaller one."""
+    `init_from` (a model folder of the same size and tokenizer), training starts from that model's
+    weights with a fresh optimizer and schedule: fine-tuning a model pre-trained on a larger corpus
+    on a smaller one. The corpus's tunes are then re-encoded into the base's vocabulary (a small
+    corpus seldom has every token a large one has); tunes with a token the base never saw are left
+    out, and counted."""
     corpus, out = Path(corpus), Path(out)
     manifest = load_manifest(corpus)
     vocab = load_vocabulary(corpus)
@@ -81,7 +83,11 @@ def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: b
         if init_from is not None:
             raise TrainingError("an n-gram is counted, not fine-tuned: train it on the corpus it should count")
         return _train_ngram(config, vocab, train_tunes, valid_tunes, out, data_info)
-    base = _base_model(init_from, config, vocab, data_info["tokenizer"]) if init_from is not None else None
+    base = _base_model(init_from, config, data_info["tokenizer"]) if init_from is not None else None
+    if base is not None and base.vocab.sha256 != vocab.sha256:
+        train_tunes, valid_tunes, left_out = _in_vocabulary_of(base, corpus)
+        vocab = base.vocab
+        data_info.update(vocabulary_sha256=vocab.sha256, left_out_unknown_tokens=left_out)
     return _Trainer(config, vocab, train_tunes, valid_tunes, out, data_info, resume, strategy, verbose, base).run()
 
 
@@ -89,7 +95,7 @@ def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: b
 SHAPE_FIELDS = ("arch", "embedding", "units", "layers", "attention")
 
 
-def _base_model(path: str | Path, config: ModelConfig, vocab, tokenizer: dict) -> ModelFile:  # type: ignore[no-untyped-def,type-arg]
+def _base_model(path: str | Path, config: ModelConfig, tokenizer: dict) -> ModelFile:  # type: ignore[type-arg]
     from symbolic.models.modelfile import load_model
 
     base = load_model(path)
@@ -97,12 +103,23 @@ def _base_model(path: str | Path, config: ModelConfig, vocab, tokenizer: dict) -
                  for name in SHAPE_FIELDS if getattr(base.config, name) != getattr(config, name)]
     if differing:
         raise TrainingError(f"{path}: cannot start from this model, its {', '.join(differing)} differ")
-    if base.vocab.sha256 != vocab.sha256:
-        raise TrainingError(f"{path}: the model's vocabulary is not the corpus's; fine-tune on a corpus "
-                            "derived from the one it was trained on")
     if base.tokenizer.to_dict() != tokenizer:
         raise TrainingError(f"{path}: the model was trained on tokens made with other tokenizer settings")
     return base
+
+
+def _in_vocabulary_of(base: ModelFile, corpus: Path) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+    """The corpus's train and valid tunes as ids of the base model's vocabulary, and how many
+    tunes were left out."""
+    from symbolic.models.evaluate import corpus_tunes
+
+    splits = {split: corpus_tunes(base, corpus, split) for split in ("train", "valid")}
+    if not all(tunes for tunes, _ in splits.values()):
+        raise TrainingError(f"{corpus}: no train or no valid tunes are left in the base model's vocabulary")
+    left_out = sum(skipped for _, skipped in splits.values())
+    if left_out:
+        print(f"fine-tuning leaves out {left_out} tunes with tokens the base model never saw", file=sys.stderr)
+    return splits["train"][0], splits["valid"][0], left_out
 
 
 def _train_ngram(config: ModelConfig, vocab, train_tunes, valid_tunes, out: Path, data_info: dict) -> ModelFile:  # type: ignore[no-untyped-def,type-arg]

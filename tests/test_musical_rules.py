@@ -4,6 +4,7 @@ prior, pickups and endings. Each test is made to fail when its rule is broken or
 
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
 
 import numpy as np
@@ -170,6 +171,13 @@ def test_mode_prior_keeps_notes_in_the_requested_mode(counted_model: ModelFile) 
     free, default, strict = share(0.0), share(SamplingSettings().mode_prior), share(20.0)
     assert free < 0.8  # random weights: about 7 notes of 12 in the scale
     assert free < default < strict and strict > 0.99
+
+
+def test_mode_prior_leaves_a_modes_usual_accidentals_to_the_model(counted_model: ModelFile) -> None:
+    tunes = generate(counted_model, count=20, tune_type="reel", key="D", seed=4, sampling=SamplingSettings(mode_prior=20.0))
+    degrees = Counter((p - 2) % 12 for t in tunes for n in t.notes for p in n.pitches)
+    # Random weights write every pitch class; the prior removes all outside D major but G# and C.
+    assert degrees[6] > 10 and degrees[10] > 10 and sum(degrees[d] for d in (1, 3, 8)) <= 2
 
 
 def test_mode_prior_is_firmer_for_a_mode_the_model_hardly_saw(counted_model: ModelFile,

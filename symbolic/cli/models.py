@@ -29,9 +29,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     train.add_argument("--epochs", type=_positive_int, metavar="N", help="override the config's epochs")
     train.add_argument("--resume", action="store_true", help="continue from MODEL_DIR's last checkpoint")
     train.add_argument("--init-from", metavar="BASE_DIR",
-                       help="fine-tune: start from this model's weights (same size, vocabulary and tokenizer; "
-                            "e.g. a model pre-trained on every tune, tuned on a dance-tune corpus derived from "
-                            "the same corpus), with a fresh optimizer and the config's learning-rate schedule")
+                       help="fine-tune: start from this model's weights ('bundled': the bundled model), with a "
+                            "fresh optimizer and the config's learning-rate schedule; the config must have its "
+                            "sizes and the corpus its tokenizer; the corpus is re-encoded into its vocabulary, "
+                            "tunes with tokens it never saw left out")
     train.add_argument("--strategy", default="auto", choices=("auto", "default", "mirrored", "multiworker"),
                        help="tf.distribute strategy (auto: multiworker when TF_CONFIG is set, mirrored with "
                             "several GPUs, else default)")
@@ -86,8 +87,10 @@ def _train(args: argparse.Namespace) -> int:
         config = replace(config, arch=args.arch)
     if args.epochs is not None:  # not `if args.epochs`: 0 must not fall back to the config's
         config = replace(config, epochs=args.epochs)
-    model = train(args.corpus, args.out, config, resume=args.resume, strategy=args.strategy,
-                  init_from=args.init_from)
+    from symbolic.models.modelfile import BUNDLED
+
+    init_from = BUNDLED if args.init_from == "bundled" else args.init_from
+    model = train(args.corpus, args.out, config, resume=args.resume, strategy=args.strategy, init_from=init_from)
     training = model.meta.get("training", {})
     if "best_valid_bits_per_token" in training:
         print(f"best model: epoch {training['best_epoch']}, valid {training['best_valid_bits_per_token']:.3f} "

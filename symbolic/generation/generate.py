@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -139,7 +140,7 @@ class _Generator:
         cadence = Cadence.for_mode(self.mode, meter, table) if request.cadence else None
         self.grammar = FormGrammar(table, meter, request.bars_per_part, request.parts, cadence,
                                    countdown=model.tokenizer.bar_countdown, pickups=request.pickups,
-                                   endings=request.endings)
+                                   endings=request.endings, swing=_swing_unit(self.kind, self.meter))
         # The mode prior: notes outside the mode's scale (tonic C, as tokens are) cost log-probability,
         # but for the mode's usual accidentals, where the model keeps its own choice.
         scale = list(Key("C", self.mode).scale) + list(USUAL_ACCIDENTALS.get(self.mode, ()))
@@ -261,6 +262,14 @@ def _rhythm(kind: str, meter: str) -> str:
         numerator = Meter(meter).numerator
         return f"{'triple' if numerator % 3 == 0 else 'cut-time' if meter in ('C|', '2/2') else meter} hornpipe"
     return kind.replace("-", " ")
+
+
+def _swing_unit(kind: str, meter: str) -> Fraction | None:
+    """The note (in quarter notes) abc2midi swings in pairs in this tune: in a hornpipe in 2/4 or
+    4/4 (which `_rhythm` marks R:hornpipe), a 32nd of a whole note times the meter's numerator."""
+    if kind != "hornpipe" or meter not in ("2/4", "4/4"):
+        return None
+    return Fraction(int(meter[0]), 8)
 
 
 def _meter_text(text: str) -> str:

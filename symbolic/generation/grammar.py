@@ -26,6 +26,7 @@ note is tied there; in the tune's last bar every other note leaves room for a be
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
@@ -158,7 +159,7 @@ class Cadence:
 class FormGrammar:
     def __init__(self, table: TokenTable, meter: Meter, bars_per_part: int, parts: int,
                  cadence: Cadence | None = None, countdown: bool = False, pickups: bool = True,
-                 endings: bool = True) -> None:
+                 endings: bool = True, swing: Fraction | None = None) -> None:
         if bars_per_part < 1 or parts < 1:
             raise GenerationError("a tune needs at least one part of at least one bar")
         bar_length = meter.bar_length
@@ -167,6 +168,11 @@ class FormGrammar:
         self.table = table
         self.bar_steps = table.steps(bar_length)
         self.bars_per_part, self.parts = bars_per_part, parts
+        # abc2midi swings an R:hornpipe (2/4 and 4/4) by pairing each note of the swing unit that
+        # falls on an odd unit with the note of that length before it, and fails ("Cannot apply
+        # broken rhythm") when a rest of another length came between: so such a rest may not end
+        # on an odd unit inside the bar.
+        self.swing_steps = table.steps(swing) if swing else 0
         self.open_bar = table.id_of(bar_token("|:"))
         self.plain_bar = table.id_of(bar_token("|"))
         self.close_bar = table.id_of(bar_token(":|"))
@@ -302,6 +308,9 @@ class FormGrammar:
             return fits & (closing | (left - durations > 0)) if state.triplet_left == 1 else fits
         span = np.where(table.is_triplet, 3 * durations, durations)  # a triplet takes three notes
         fits = (table.is_plain | table.is_triplet) & (span <= left)
+        if self.swing_steps and state.last_pitch is None:
+            unit, end = self.swing_steps, state.position + span
+            fits &= (durations == unit) | (end % (2 * unit) != unit) | (end >= self.target(state))
         remainder = np.clip(left - span, 0, None)
         tones = self.tones(state)
         final = tones is not None and state.role == "final" and self.final_fill[self.target(state)]
@@ -322,7 +331,9 @@ class FormGrammar:
             mask[table.playable & np.isin(table.pitch % 12, list(tones))] = True
             return
         mask[table.playable] = True
-        mask[table.rest] = True
+        # A rest only where some length of rest fits (the swing rule above may leave none).
+        rest = dataclasses.replace(state, last_pitch=None)
+        mask[table.rest] = self._durations(rest, closing=self._closes(rest)).any()
 
     def advance(self, state: FormState, token: int) -> None:
         """Move `state` past `token`, which must be allowed."""

@@ -1,15 +1,15 @@
 """A tune's key named by its final: `K:G` on a tune whose every part ends on A is A dorian.
 
 Old collections (O'Neill's 1850 and the like) write the key signature in K:, not the mode: a
-quarter of the dance tunes marked major end each part on another degree (the second: dorian, the
-fifth: mixolydian, the sixth: minor). A musician names a modal tune by its final, the note it
+quarter of the dance tunes marked major end on another degree, most often the second (dorian),
+the fifth (mixolydian) or the sixth (minor). A musician names a modal tune by its final, the note it
 comes home to, and so does this: a model trained on the K: as written learns that a major tune
 may end anywhere, and has few dorian and mixolydian tunes to learn those modes from.
 
 A tune is renamed only when the evidence is plain: one key throughout, no extra accidentals in
 K:, two parts or more and every one ends on the same pitch class, not the written tonic (a song
-of one part may well end away from home), and the notes fit a mode on
-that final at least as well as the written key (so a `K:C` tune full of B flats that ends on F
+of one part may well end away from home), and the notes fit a mode on that final at least as
+well as the written key (so a `K:C` tune full of B flats that ends on F
 becomes F major, not F lydian). Only the four modes folk musicians name tunes in are chosen: a
 major tune ending on its third is more often a song ending on the mediant than a phrygian tune.
 """

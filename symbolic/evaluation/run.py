@@ -3,8 +3,9 @@
 Samples are asked for with the headers of real tunes: each sample takes the tune type, meter,
 mode and key of a real tune of the split drawn at random (seeded), so the generated and real sets
 have the same mix of jigs, reels, meters, modes and keys: the feature comparison is not a
-comparison of meters, nor the register one of keys. The form is the generator's (`symbolic generate`'s default: two repeated 8-bar parts), as
-users get it; the form figures of the real tunes show what the corpus does instead.
+comparison of meters, nor the register one of keys. The form is the generator's (`symbolic
+generate`'s default: two repeated 8-bar parts), as users get it; the form figures of the real
+tunes show what the corpus does instead.
 
 All models are measured in one run against the same real tunes, the same halves of them (the
 real-against-real ceiling) and the same training index, so their figures compare directly.

@@ -62,7 +62,7 @@ REGISTER_RANGE = (55, 100)
 # minor tunes to 0.925 of their notes in scale and dorian to 0.941 (real 0.963 and 0.985).
 USUAL_ACCIDENTALS = {"major": (6, 10), "minor": (11,)}
 # The mode prior is this many times stronger for a mode the bundled model hardly saw: 5 of its 4,756
-# training tunes are phrygian, and at the usual strength 11 % of its notes in phrygian left the
+# training tunes are phrygian, and at the usual strength 11-12 % of its notes in phrygian left the
 # scale (real phrygian tunes: 0.7 %; benchmarks/musicality.py --balance-modes on the training split).
 MODE_PRIOR_SCALE = {"phrygian": 2.0, "locrian": 2.0}
 # Keys folk players use for each mode.

@@ -64,7 +64,7 @@ USUAL_ACCIDENTALS = {"major": (6, 10), "minor": (11,)}
 # The mode prior is this many times stronger for a mode the bundled model hardly saw: 5 of its 4,756
 # training tunes are phrygian, and at the usual strength 11-12 % of its notes in phrygian left the
 # scale (real phrygian tunes: 0.7 %; benchmarks/musicality.py --balance-modes on the training split).
-MODE_PRIOR_SCALE = {"phrygian": 2.0, "locrian": 2.0}
+MODE_PRIOR_SCALE = {"phrygian": 2.0}
 # Keys folk players use for each mode.
 FOLK_KEYS = {"major": ("D", "G", "A", "C", "F"), "minor": ("E", "A", "D", "B"), "dorian": ("A", "E", "D", "G"),
              "mixolydian": ("A", "D", "G"), "lydian": ("F", "C"), "phrygian": ("E", "A"), "locrian": ("B",)}

@@ -1,7 +1,9 @@
 """Note-event tokens: a key-normalised Tune as a sequence of strings, and back, without loss.
 
 A tune is first *normalised* (`normalize`): transposed so its tonic is C, in the octave that
-centres its pitches near B4, keeping its mode; chords reduced to their melody (top) note; grace notes, chord
+centres its pitches near B4, keeping its mode (or, with `TokenizerSettings.normalise_to`
+"signature", so its key signature has no sharps or flats: A dorian becomes D dorian, E minor
+A minor, and the notes of every mode's scale are the same white-key tokens); chords reduced to their melody (top) note; grace notes, chord
 symbols, part labels, titles and other header text dropped. `tokens_to_tune(tune_to_tokens(t))`
 gives back exactly `normalize(t)`: every note, rest, duration, tie, bar line, repeat and ending.
 
@@ -51,6 +53,10 @@ CENTRE_PITCH = 71  # B4: the middle of a fiddle or whistle tune's usual range
 COUNTDOWN = "left:"
 ENDING = "ending:"  # after a bar line: the ending (or endings, `1,2`) the bar opens
 COUNTDOWN_CAP = 16  # `left:16` stands for 16 bars or more
+# The tonic of each mode whose signature has no sharps or flats (normalising to the signature).
+SIGNATURE_TONICS = {"major": "C", "minor": "A", "dorian": "D", "phrygian": "E", "lydian": "F",
+                    "mixolydian": "G", "locrian": "B"}
+NORMALISATIONS = ("tonic", "signature")
 
 
 class TokenError(SymbolicError):
@@ -95,17 +101,20 @@ class TokenizerSettings:
     header_tokens: int = HEADER_TOKENS
     duration_unit: str = "quarter"
     bar_countdown: bool = True
+    normalise_to: str = "tonic"  # "tonic": every tune in C; "signature": every tune with no sharps or flats
 
     @classmethod
     def from_dict(cls, data: dict | None) -> TokenizerSettings:  # type: ignore[type-arg]
         """Settings as saved; corpora and models made before the countdown existed have none."""
         data = dict(data or {})
         data.setdefault("bar_countdown", False)
+        data.setdefault("normalise_to", "tonic")
         unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise TokenError(f"unknown tokenizer settings {sorted(unknown)}; made by a newer symbolic?")
         settings = cls(**data)
-        if (settings.common_tonic, settings.header_tokens, settings.duration_unit) != (COMMON_TONIC, HEADER_TOKENS, "quarter"):
+        if ((settings.common_tonic, settings.header_tokens, settings.duration_unit) != (COMMON_TONIC, HEADER_TOKENS, "quarter")
+                or settings.normalise_to not in NORMALISATIONS):
             raise TokenError(f"tokenizer settings {data} are not ones this symbolic makes")
         return settings
 
@@ -114,6 +123,11 @@ class TokenizerSettings:
 
 
 PLAIN = TokenizerSettings(bar_countdown=False)
+
+
+def token_tonic(mode: str, settings: TokenizerSettings = PLAIN) -> str:
+    """The tonic a tune in `mode` has in tokens made with `settings`."""
+    return SIGNATURE_TONICS[mode] if settings.normalise_to == "signature" else COMMON_TONIC
 
 
 def countdown_token(bars_left: int) -> str:
@@ -129,18 +143,19 @@ def without_controls(tokens: Iterable[str]) -> list[str]:
     return [t for t in tokens if not t.startswith(COUNTDOWN)]
 
 
-def normalize(tune: Tune) -> Tune:
-    """The tune as its tokens keep it: tonic C, melody only, no titles or chord symbols. Of the
-    octaves that put the tonic on C, the one whose mean pitch lands nearest `CENTRE_PITCH` is
-    taken, so the same melody in any key or octave gives the same tokens."""
-    shift = (0 - tune.key.tonic_pitch_class) % 12
+def normalize(tune: Tune, settings: TokenizerSettings = PLAIN) -> Tune:
+    """The tune as its tokens keep it: tonic C (or `token_tonic`), melody only, no titles or chord
+    symbols. Of the octaves that put the tonic there, the one whose mean pitch lands nearest
+    `CENTRE_PITCH` is taken, so the same melody in any key or octave gives the same tokens."""
+    tonic = Key(token_tonic(tune.key.mode, settings), tune.key.mode)
+    shift = (tonic.tonic_pitch_class - tune.key.tonic_pitch_class) % 12
     pitches = [e.pitches[-1] for e in tune.body if type(e) is Note and e.pitches]
     if pitches:
         mean = sum(pitches) / len(pitches)
         shift = min((shift + 12 * k for k in range(-11, 11)), key=lambda s: (abs(mean + s - CENTRE_PITCH), s))
     elif shift > 6:
         shift -= 12
-    steps = (LETTERS.index(COMMON_TONIC) - LETTERS.index(tune.key.tonic[0])) % 7
+    steps = (LETTERS.index(tonic.tonic) - LETTERS.index(tune.key.tonic[0])) % 7
     moved = transpose(tune, shift, steps)
     body = []
     for element in moved.body:
@@ -153,7 +168,7 @@ def normalize(tune: Tune) -> Tune:
         elif type(element) is not Bar and type(element) is not MeterChange:
             continue  # part labels are not kept
         body.append(element)
-    return Tune(reference=tune.reference, meter=tune.meter, unit=tune.unit, key=Key(COMMON_TONIC, tune.key.mode),
+    return Tune(reference=tune.reference, meter=tune.meter, unit=tune.unit, key=tonic,
                 rhythm=tune_type(tune.rhythm), body=tuple(body))
 
 
@@ -163,7 +178,7 @@ def _fraction_text(value: Fraction) -> str:
 
 def tune_to_tokens(tune: Tune, settings: TokenizerSettings = PLAIN) -> list[str]:
     """The normalised tune's tokens, without <start>/<end>."""
-    norm = normalize(tune)
+    norm = normalize(tune, settings)
     tokens = header(norm.rhythm, norm.meter.text, norm.unit, norm.key.mode)
     countdown = iter(bars_left(norm) if settings.bar_countdown else ())
     bar_open = True  # a bar has begun that has had no note yet
@@ -222,8 +237,9 @@ def bars_left(tune: Tune) -> list[int]:
     return counts
 
 
-def tokens_to_tune(tokens: Sequence[str], reference: int = 1) -> Tune:
-    """Rebuild the normalised Tune; raises TokenError for a sequence that is not a tune."""
+def tokens_to_tune(tokens: Sequence[str], reference: int = 1, settings: TokenizerSettings = PLAIN) -> Tune:
+    """Rebuild the normalised Tune (`settings`: how the tokens were made); raises TokenError for a
+    sequence that is not a tune."""
     body_tokens = [t for t in tokens if t not in SPECIAL_TOKENS and not t.startswith(COUNTDOWN)]
     if len(body_tokens) < HEADER_TOKENS:
         raise TokenError("too few tokens for a tune header")
@@ -233,7 +249,7 @@ def tokens_to_tune(tokens: Sequence[str], reference: int = 1) -> Tune:
     try:
         meter = Meter(header["meter"])
         unit = Fraction(header["unit"])
-        key = Key(COMMON_TONIC, header["mode"])
+        key = Key(token_tonic(header["mode"], settings), header["mode"])
         body = _body(body_tokens[HEADER_TOKENS:])
         return Tune(reference=reference, meter=meter, unit=unit, key=key, rhythm=header["type"], body=tuple(body))
     except (ValueError, ZeroDivisionError, KeyError) as error:

@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--keys-from-finals", action="store_true",
                        help="name a modal tune's key by its final, as musicians do: a K:G tune whose every part "
                             "ends on A is A dorian (old collections write the key signature, not the mode)")
+    build.add_argument("--normalise-to", choices=("tonic", "signature"), default="tonic",
+                       help="how tokens are keyed: every tune with its tonic on C (default), or every tune with "
+                            "no sharps or flats (A dorian as D dorian), so a scale's notes are the same tokens "
+                            "in every mode")
     build.add_argument("--valid", type=float, default=0.05, metavar="FRACTION", help="validation share (0.05)")
     build.add_argument("--test", type=float, default=0.05, metavar="FRACTION", help="test share (0.05)")
     build.set_defaults(handler=_corpus_build)
@@ -268,7 +272,8 @@ def _corpus_build(args: argparse.Namespace) -> int:
         _warn(f"--jobs {jobs} is more than the {max_jobs()} cores here; using {max_jobs()}")
         jobs = max_jobs()
     settings = BuildSettings(seed=args.seed, valid_fraction=args.valid, test_fraction=args.test, jobs=jobs,
-                             bar_countdown=args.bar_countdown, keys_from_finals=args.keys_from_finals)
+                             bar_countdown=args.bar_countdown, keys_from_finals=args.keys_from_finals,
+                             normalise_to=args.normalise_to)
     manifest = build_corpus(args.sources, args.out, settings)
     counts = manifest["counts"]
     print(f"{'source':<28} {'files':>6} {'read':>7} {'skipped':>8} {'dupes':>7} {'kept':>7}")

@@ -59,10 +59,11 @@ class BuildSettings:
     jobs: int = 1
     bar_countdown: bool = True  # the tokenizer's bar countdown (off: tokens as models before it had)
     keys_from_finals: bool = False  # name a modal tune's key by its final (`finals`), not its K: signature
+    normalise_to: str = "tonic"  # tokens with every tune in C, or with no sharps or flats ("signature")
 
     @property
     def tokenizer(self) -> TokenizerSettings:
-        return TokenizerSettings(bar_countdown=self.bar_countdown)
+        return TokenizerSettings(bar_countdown=self.bar_countdown, normalise_to=self.normalise_to)
 
     def __post_init__(self) -> None:
         if not (0 <= self.valid_fraction < 1 and 0 <= self.test_fraction < 1

@@ -43,7 +43,7 @@ from symbolic.evaluation.validity import validity_figures
 from symbolic.models.evaluate import evaluate
 from symbolic.models.modelfile import ModelFile, load_model
 from symbolic.novelty.copies import TrainingIndex, novelty_figures
-from symbolic.tokens import HEADER_TOKENS, TokenError, normalize, tokens_to_tune
+from symbolic.tokens import HEADER_TOKENS, TokenError, TokenizerSettings, normalize, tokens_to_tune
 from symbolic.tune import Tune
 
 MAX_SAMPLES = 1000
@@ -78,11 +78,14 @@ class RealSet:
 
 def load_real(corpus: str | Path, split: str) -> RealSet:
     vocab = load_vocabulary(corpus)
+    settings = TokenizerSettings.from_dict(load_manifest(corpus).get("tokenizer"))
     real = RealSet([], [], [])
     for name, ids in iter_split(corpus, split):
         tokens = vocab.decode(ids.tolist())
         try:
-            tune = tokens_to_tune(tokens)
+            tune = tokens_to_tune(tokens, settings=settings)
+            if settings.normalise_to != "tonic":
+                tune = normalize(tune)  # every real and generated tune is compared in C
         except (TokenError, SymbolicError):
             continue  # a corpus holds only tunes that decode; a damaged shard must not stop a report
         real.tunes.append(tune)

@@ -2,7 +2,8 @@
 
 A request names what it wants (type, meter, mode, key, opening bars, form); the header tokens
 and the prime go to the model as its prompt (LM) or conditioning (seq2seq), the grammar keeps
-every tune valid, and the result is moved from the normalised key (tonic C) to the key asked for.
+every tune valid, and the result is moved from the normalised key (as the model's tokens have it:
+tonic C, or no sharps or flats) to the key asked for.
 When the model carries a novelty index, a tune too similar to a training tune is sampled again
 (a few times at most), and each tune notes its closest training tune in an `N:` field.
 """
@@ -31,6 +32,7 @@ from symbolic.tokens import (
     bar_token,
     header,
     header_values,
+    token_tonic,
     tokens_to_tune,
     tune_to_tokens,
     without_controls,
@@ -137,13 +139,15 @@ class _Generator:
                                       + ", ".join(self._known(name)))
         table = TokenTable(self.vocab)
         meter = Meter(self.meter)
-        cadence = Cadence.for_mode(self.mode, meter, table) if request.cadence else None
+        key = Key(token_tonic(self.mode, model.tokenizer), self.mode)  # the key as the model's tokens have it
+        cadence = Cadence.for_mode(self.mode, meter, table, key.tonic) if request.cadence else None
         self.grammar = FormGrammar(table, meter, request.bars_per_part, request.parts, cadence,
                                    countdown=model.tokenizer.bar_countdown, pickups=request.pickups,
                                    endings=request.endings, swing=_swing_unit(self.kind, self.meter))
-        # The mode prior: notes outside the mode's scale (tonic C, as tokens are) cost log-probability,
-        # but for the mode's usual accidentals, where the model keeps its own choice.
-        scale = list(Key("C", self.mode).scale) + list(USUAL_ACCIDENTALS.get(self.mode, ()))
+        # The mode prior: notes outside the mode's scale cost log-probability, but for the mode's
+        # usual accidentals, where the model keeps its own choice.
+        usual = [(key.tonic_pitch_class + step) % 12 for step in USUAL_ACCIDENTALS.get(self.mode, ())]
+        scale = list(key.scale) + usual
         outside = table.is_pitch & ~np.isin(table.pitch % 12, scale)
         strength = request.sampling.mode_prior * MODE_PRIOR_SCALE.get(self.mode, 1.0)
         self.bias = np.where(outside, -strength, 0.0) if strength else None
@@ -160,7 +164,9 @@ class _Generator:
             tune = read_tune(text, source="--prime")
         except SymbolicError as error:
             raise GenerationError(f"the opening bars are not readable ABC: {error}") from None
-        body = tune_to_tokens(tune)[HEADER_TOKENS:]
+        # Without the countdown: the sampler puts it in as it replays the prime through the grammar.
+        plain = dataclasses.replace(self.model.tokenizer, bar_countdown=False)
+        body = tune_to_tokens(tune, plain)[HEADER_TOKENS:]
         if not body or not body[0].startswith(BAR):
             body = [OPEN, *body]
         elif body[0] != OPEN:
@@ -180,7 +186,8 @@ class _Generator:
             candidates = self.sample(prompts)
             matches = self.resample_copies(prompts, candidates)
             for offset, (tokens, key) in enumerate(zip(candidates, batch_keys, strict=True)):
-                tunes.append(self.finish(tokens_to_tune(tokens), key, start + offset + 1, matches[offset]))
+                normalised = tokens_to_tune(tokens, settings=self.model.tokenizer)
+                tunes.append(self.finish(normalised, key, start + offset + 1, matches[offset]))
         return tunes
 
     def sample(self, prompts: list[list[int]]) -> list[list[str]]:

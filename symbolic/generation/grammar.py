@@ -143,16 +143,16 @@ class FormState:
 
 @dataclass(frozen=True)
 class Cadence:
-    """Pitch classes (tonic C, as tokens are) that may close a part and the tune, and the
-    shortest final note, in grid steps."""
+    """Pitch classes (of the key as tokens have it: tonic C, or `token_tonic`) that may close a
+    part and the tune, and the shortest final note, in grid steps."""
 
     part: frozenset[int]
     final: frozenset[int]
     final_steps: int
 
     @classmethod
-    def for_mode(cls, mode: str, meter: Meter, table: TokenTable) -> Cadence:
-        key = Key("C", mode)
+    def for_mode(cls, mode: str, meter: Meter, table: TokenTable, tonic: str = "C") -> Cadence:
+        key = Key(tonic, mode)
         return cls(key.tonic_chord, frozenset({key.tonic_pitch_class}), table.steps(meter.beat))
 
 

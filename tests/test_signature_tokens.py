@@ -1,0 +1,78 @@
+"""Tokens normalised to the key signature (`corpus build --normalise-to signature`): every tune
+written with no sharps or flats, so a scale's notes are the same tokens in every mode; lossless,
+and generation keys its cadence, mode prior and opening bars the same way."""
+
+from __future__ import annotations
+
+import pytest
+from corpus import sample_folk_tunes
+from random_models import random_lstm
+
+from symbolic.abc.reader import read_tune
+from symbolic.generation.generate import generate
+from symbolic.generation.sampler import SamplingSettings
+from symbolic.models.modelfile import ModelFile
+from symbolic.tokens import (
+    SIGNATURE_TONICS,
+    TokenizerSettings,
+    Vocabulary,
+    normalize,
+    pitch_of,
+    tokens_to_tune,
+    tune_to_tokens,
+)
+from symbolic.tune import Key
+
+SIGNATURE = TokenizerSettings(bar_countdown=True, normalise_to="signature")
+TONIC = TokenizerSettings(bar_countdown=True)
+# The same dorian reel opening, in A and in E.
+A_DORIAN = "X:1\nM:4/4\nL:1/8\nK:A dorian\n|:EAAB cBAG|EAAB cdef|gfed cBAG|EGDG EA A2:|\n"
+E_DORIAN = "X:1\nM:4/4\nL:1/8\nK:E dorian\n|:B,EEF GFED|B,EEF GABc|dcBA GFED|B,DA,D B,E E2:|\n"
+
+
+def test_every_mode_is_written_without_sharps_or_flats() -> None:
+    tokens = tune_to_tokens(read_tune(A_DORIAN), SIGNATURE)
+    assert tokens == tune_to_tokens(read_tune(E_DORIAN), SIGNATURE)  # any key, the same tokens
+    tune = tokens_to_tune(tokens, settings=SIGNATURE)
+    assert tune.key == Key("D", "dorian")  # A dorian has G major's signature; C major's is D dorian
+    pitches = [p for p in map(pitch_of, tokens) if p is not None]
+    assert {p % 12 for p in pitches} <= Key("C").scale  # the white keys only
+    # Normalised to the tonic, the same tune has its flat third and seventh as accidentals.
+    assert {p % 12 for p in map(pitch_of, tune_to_tokens(read_tune(A_DORIAN), TONIC)) if p is not None} >= {3, 10}
+    assert all(Key(tonic, mode).fifths == 0 for mode, tonic in SIGNATURE_TONICS.items())
+
+
+def test_signature_tokens_round_trip_on_real_tunes() -> None:
+    for tune in sample_folk_tunes(1500, seed=12):
+        tokens = tune_to_tokens(tune, SIGNATURE)
+        assert tokens_to_tune(tokens, tune.reference, SIGNATURE) == normalize(tune, SIGNATURE)
+        # The same melody as the tonic's tokens, moved: normalising it again gives those.
+        assert normalize(normalize(tune, SIGNATURE)) == normalize(tune)
+
+
+def test_settings_saved_before_the_choice_read_as_the_tonic() -> None:
+    saved = TONIC.to_dict()
+    del saved["normalise_to"]
+    assert TokenizerSettings.from_dict(saved) == TONIC
+    assert TokenizerSettings.from_dict(SIGNATURE.to_dict()) == SIGNATURE
+
+
+@pytest.fixture(scope="module")
+def signature_model() -> ModelFile:
+    tokens = {t for tune in sample_folk_tunes(3000, seed=4) for t in tune_to_tokens(tune, SIGNATURE)}
+    return random_lstm(Vocabulary.build(tokens | {"type:reel"}), SIGNATURE)
+
+
+def test_generation_keys_cadence_and_mode_prior_by_the_models_tokens(signature_model: ModelFile) -> None:
+    tunes = generate(signature_model, count=20, tune_type="reel", mode="dorian", key="A", seed=3,
+                     sampling=SamplingSettings(mode_prior=20.0))
+    key = Key("A", "dorian")
+    notes = [n.pitches[-1] for t in tunes for n in t.notes if n.pitches]
+    assert all(t.key == key for t in tunes)
+    assert sum(p % 12 in key.scale for p in notes) / len(notes) > 0.99
+    assert all([n for n in t.notes if n.pitches][-1].pitches[-1] % 12 == key.tonic_pitch_class for t in tunes)
+
+
+def test_opening_bars_come_through_in_the_key_asked_for(signature_model: ModelFile) -> None:
+    tune = generate(signature_model, tune_type="reel", mode="dorian", key="A", prime="EAAB cBAG|", seed=1)[0]
+    assert [n.pitches[-1] % 12 for n in tune.notes[:8]] == [4, 9, 9, 11, 0, 11, 9, 7]

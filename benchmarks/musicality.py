@@ -4,7 +4,7 @@ Musicality section, without the rest of the report), to measure a change before 
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
         [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--balance-modes]
-        [--json OUT]
+        [--mode-prior STRENGTH] [--json OUT]
 
 CORPUS is a corpus folder (`symbolic corpus build music21:folk --out /tmp/corpus-folk`); without
 --model the bundled model is measured. Samples take the type, meter, mode and key of random real
@@ -35,6 +35,7 @@ from symbolic.evaluation.run import (  # noqa: E402
     sample,
     with_written_keys,
 )
+from symbolic.generation.sampler import SamplingSettings  # noqa: E402
 from symbolic.models.modelfile import load_model  # noqa: E402
 
 
@@ -69,6 +70,9 @@ def main() -> None:
                         help="as many samples of each mode the real tunes have (their headers drawn from tunes "
                              "of that mode), so rare modes get enough samples to measure mode adherence; the other "
                              "figures then compare another mix of modes than the real tunes'")
+    parser.add_argument("--mode-prior", type=float,
+                        help="the mode prior's strength (default: the generator's; 0 measures the model's own sense "
+                             "of mode)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
 
@@ -87,8 +91,9 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     headers = draw_headers(real, args.samples, rng, args.balance_modes)
     paths = args.model or [None]
+    sampling = SamplingSettings(mode_prior=args.mode_prior) if args.mode_prior is not None else None
     for name, path in zip(model_names(paths), paths, strict=True):
-        tunes, fallbacks = sample(load_model(path), headers, args.seed)
+        tunes, fallbacks = sample(load_model(path), headers, args.seed, sampling)
         report["models"].append({"name": name, "header_fallbacks": fallbacks, "musicality": {
             **musicality_figures(tunes, tunes), "classifier": two_sample_test(tunes, real.tunes, args.seed)}})
     print(f"{len(real.tunes)} real {args.split} tunes of {args.corpus}"

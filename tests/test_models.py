@@ -201,6 +201,13 @@ def test_fine_tuning_starts_from_the_base_models_weights(corpus: Path, tmp_path:
     assert tuned.meta["training"]["fine_tuned_from"]["data"]["corpus"] == str(corpus)
     with pytest.raises(TrainingError, match="units 16 \\(config: 32\\)"):
         train(corpus, tmp_path / "wider", replace(still, units=32), verbose=0, init_from=tmp_path / "base")
+    # Tuned into a model with attention, it starts as its base: the context's logit weights are zero.
+    attending = train(corpus, tmp_path / "attending", replace(still, attention=True), verbose=0,
+                      init_from=tmp_path / "base")
+    assert abs(attending.meta["training"]["best_valid"] - base_valid) < 1e-3
+    assert np.abs(attending.weights["logits/kernel"][config.units:]).max() < 1e-6
+    with pytest.raises(TrainingError, match="attention True"):
+        train(corpus, tmp_path / "plain", still, verbose=0, init_from=tmp_path / "attending")
     with pytest.raises(TrainingError, match="n-gram"):
         train(corpus, tmp_path / "ng", replace(still, arch="ngram"), init_from=tmp_path / "base")
     # A smaller corpus (one of the two files, and a tune in a meter the base never saw) has a

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from symbolic.models.modelfile import ModelFile, load_model
 from symbolic.novelty.copies import TrainingIndex, novelty_figures
 from symbolic.tokens import HEADER_TOKENS, TokenError, TokenizerSettings, normalize, tokens_to_tune
 from symbolic.tune import Tune
+
+if TYPE_CHECKING:
+    from symbolic.generation.sampler import SamplingSettings
 
 MAX_SAMPLES = 1000
 PLOTTED_FEATURES = ("pitch_class_histogram", "interval_histogram", "note_length_histogram")
@@ -150,20 +153,23 @@ def _as_in_corpus(original: Tune, normalised: Tune) -> Tune | None:
         return None
 
 
-def sample(model: ModelFile, headers: Sequence[Header], seed: int) -> tuple[list[Tune], int]:
+def sample(model: ModelFile, headers: Sequence[Header], seed: int,
+           sampling: SamplingSettings | None = None) -> tuple[list[Tune], int]:
     """One tune per header, grouped by header; a header the model cannot write (a meter it never
     saw, free meter) falls back to the generator's defaults. Returns (tunes, fallbacks)."""
     from symbolic.generation.generate import generate
     from symbolic.generation.grammar import GenerationError
 
+    options = {"sampling": sampling} if sampling is not None else {}
     groups = Counter(headers)
     tunes: list[Tune] = []
     fallbacks = 0
     for number, ((kind, meter, mode, key), count) in enumerate(sorted(groups.items(), key=lambda g: str(g[0]))):
         try:
-            found = generate(model, count=count, tune_type=kind, meter=meter, mode=mode, key=key, seed=seed + number)
+            found = generate(model, count=count, tune_type=kind, meter=meter, mode=mode, key=key, seed=seed + number,
+                             **options)
         except GenerationError:
-            found = generate(model, count=count, seed=seed + number)
+            found = generate(model, count=count, seed=seed + number, **options)
             fallbacks += count
         tunes += found
     return [_renumbered(t, i + 1) for i, t in enumerate(tunes)], fallbacks

@@ -46,6 +46,7 @@ from symbolic.models.data import (
     padded_batches,
     seq2seq_examples,
 )
+from symbolic.models.lstm import LOGITS
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import END_ID, START_ID, TokenizerSettings
 
@@ -91,8 +92,9 @@ def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: b
     return _Trainer(config, vocab, train_tunes, valid_tunes, out, data_info, resume, strategy, verbose, base).run()
 
 
-# The config fields that fix the weights' shapes: a fine-tuned model must match its base in each.
-SHAPE_FIELDS = ("arch", "embedding", "units", "layers", "attention")
+# The config fields that fix the weights' shapes: a fine-tuned model must match its base in each,
+# but that a seq2seq may gain attention (`starting_weights`).
+SHAPE_FIELDS = ("arch", "embedding", "units", "layers")
 
 
 def _base_model(path: str | Path, config: ModelConfig, tokenizer: dict) -> ModelFile:  # type: ignore[type-arg]
@@ -101,11 +103,24 @@ def _base_model(path: str | Path, config: ModelConfig, tokenizer: dict) -> Model
     base = load_model(path)
     differing = [f"{name} {getattr(base.config, name)} (config: {getattr(config, name)})"
                  for name in SHAPE_FIELDS if getattr(base.config, name) != getattr(config, name)]
+    if base.config.attention and not config.attention:
+        differing.append("attention True (config: False)")
     if differing:
         raise TrainingError(f"{path}: cannot start from this model, its {', '.join(differing)} differ")
     if base.tokenizer.to_dict() != tokenizer:
         raise TrainingError(f"{path}: the model was trained on tokens made with other tokenizer settings")
     return base
+
+
+def starting_weights(base: ModelFile, config: ModelConfig) -> dict[str, np.ndarray]:
+    """The base's weights in `config`'s shapes. A seq2seq tuned into one with attention gets
+    zero logit weights for the attention's context, so it starts as the very function its base
+    computes and learns from there how much to read the header at each step."""
+    weights = dict(base.weights)
+    if config.attention and not base.config.attention:
+        kernel = weights[f"{LOGITS}/kernel"]
+        weights[f"{LOGITS}/kernel"] = np.concatenate([kernel, np.zeros_like(kernel)], axis=0)
+    return weights
 
 
 def _in_vocabulary_of(base: ModelFile, corpus: Path) -> tuple[list[np.ndarray], list[np.ndarray], int]:
@@ -385,7 +400,7 @@ class _Trainer:
             if self.base is not None and not self.resume:  # a resumed checkpoint holds the tuned weights already
                 from symbolic.models.lstm import import_weights
 
-                import_weights(model, self.config, self.base.weights)
+                import_weights(model, self.config, starting_weights(self.base, self.config))
             # Built here, in scope, so its slots are distributed variables and not created inside the tf.function.
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)

@@ -18,7 +18,7 @@ from symbolic.evaluation.musicality import has_pickup
 from symbolic.evaluation.parts import parts
 from symbolic.evaluation.validity import abc2midi_clean, full_bars
 from symbolic.generation.generate import REGISTER_RANGE, generate, in_register, register_median
-from symbolic.generation.grammar import Cadence, FormGrammar, TokenTable
+from symbolic.generation.grammar import SHORTEST_FINAL, Cadence, FormGrammar, TokenTable
 from symbolic.generation.sampler import COMPASS, SamplingSettings, compass_stretch, sample_tokens
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import (
@@ -109,13 +109,13 @@ def test_cadence_rule_ends_parts_on_the_tonic_chord_and_tunes_on_the_tonic(count
                                                                           meter: str) -> None:
     tunes = generate(counted_model, count=40, tune_type="jig", meter=meter, mode=mode, key="A", seed=5)
     key = Key("A", mode)
-    beat = Meter(meter).beat
+    shortest = min(Meter(meter).beat, SHORTEST_FINAL)
     for tune in tunes:
         assert read_tune(write_abc(tune)) == tune
         ends = last_notes_of_parts(tune)
         assert len(ends) == 2 and ends[-1].pitches[-1] % 12 == key.tonic_pitch_class
         assert all(n.pitches[-1] % 12 in key.tonic_chord for n in ends)
-        assert ends[-1].duration >= beat  # the final note is at least a beat long
+        assert ends[-1].duration >= shortest  # the final note is at least a beat or a quarter long
     free = generate(counted_model, count=40, tune_type="jig", meter=meter, mode=mode, key="A", seed=5, cadence=False)
     # The random model left alone ends most tunes elsewhere: the rule is what put them home.
     assert sum(last_notes_of_parts(t)[-1].pitches[-1] % 12 == key.tonic_pitch_class for t in free) < 20
@@ -124,7 +124,10 @@ def test_cadence_rule_ends_parts_on_the_tonic_chord_and_tunes_on_the_tonic(count
 def test_cadence_for_a_mode_is_read_off_its_tonic_chord() -> None:
     table = TokenTable(Vocabulary.build(tune_to_tokens(read_tune(JIG), COUNTED) + ["tie", "rest", "<end>"]))
     cadence = Cadence.for_mode("dorian", Meter("6/8"), table)
-    assert cadence.part == {0, 3, 7} and cadence.final == {0} and cadence.final_steps == table.steps(Fraction(3, 2))
+    assert cadence.part == {0, 3, 7} and cadence.final == {0} and cadence.final_steps == table.steps(Fraction(1))
+    # The final is at least a beat or a quarter, whichever is shorter: an eighth in 3/8.
+    assert [Cadence.for_mode("major", Meter(m), table).final_steps for m in ("C|", "3/8")] == \
+        [table.steps(Fraction(1)), table.steps(Fraction(1, 2))]
 
 
 def test_register_places_a_tune_where_a_fiddle_reads_it() -> None:

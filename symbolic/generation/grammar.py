@@ -19,9 +19,10 @@ last bar with `ending:1`: that bar leads back to the repeat (the cadence rule le
 and the second ending, as long, closes the part (`|]` the tune).
 
 The cadence rule (on unless asked off): the last note of a part is a tone of the tonic chord,
-and the tune's last note is the tonic, at least a beat long. In the last bar of a part a note
+and the tune's last note is the tonic, at least a beat or a quarter note long (whichever is
+shorter: real reels in cut time end on a quarter, jigs on a quarter or dotted quarter). In the last bar of a part a note
 that would fill the bar must be such a tone, a rest or another note never fills it, and no
-note is tied there; in the tune's last bar every other note leaves room for a beat-long final.
+note is tied there; in the tune's last bar every other note leaves room for such a final.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ from symbolic.tune import Key, Meter
 LOWEST_PITCH = 55  # G3, the fiddle's lowest string, in the key-normalised register
 HIGHEST_PITCH = 88  # E6
 SHORTEST_NOTE = Fraction(1, 4)  # quarter notes: a sixteenth
+# The tune's final note is at least a beat or this long, whichever is shorter (quarter notes). Of the
+# dance tunes the bundled model learned from that end on the tonic, 72 % of reels in cut time end
+# on a quarter note (a half note: 0 %) and 73 % of jigs (a dotted quarter: 12 %).
+SHORTEST_FINAL = Fraction(1)
 
 
 class GenerationError(SymbolicError):
@@ -153,7 +158,8 @@ class Cadence:
     @classmethod
     def for_mode(cls, mode: str, meter: Meter, table: TokenTable, tonic: str = "C") -> Cadence:
         key = Key(tonic, mode)
-        return cls(key.tonic_chord, frozenset({key.tonic_pitch_class}), table.steps(meter.beat))
+        shortest = min(meter.beat, SHORTEST_FINAL)
+        return cls(key.tonic_chord, frozenset({key.tonic_pitch_class}), table.steps(shortest))
 
 
 class FormGrammar:

@@ -63,7 +63,7 @@ def dance_weight(name: str) -> int:
     return DANCE_WEIGHT if is_dance(name) else 1
 
 
-def corpus(work: Path) -> tuple[Path, Path]:
+def corpus(work: Path, build: BuildSettings = BUILD) -> tuple[Path, Path]:
     """(the corpus of every tune, the dance-weighted corpus derived from it); also derives
     WORK/corpus-dance (the dance tunes alone, the same valid and test), which fine-tuning uses."""
     everything, folder = work / "corpus-all", work / "corpus"
@@ -72,7 +72,7 @@ def corpus(work: Path) -> tuple[Path, Path]:
         log(f"corpus already built in {everything}")
     except Exception:
         log(f"building the corpus from {' '.join(SOURCES)}")
-        build_corpus(SOURCES, everything, BUILD, progress=False)
+        build_corpus(SOURCES, everything, build, progress=False)
     try:
         load_manifest(folder)
         log(f"weighted corpus already derived in {folder}")
@@ -158,11 +158,14 @@ def main() -> None:
                              "config in scripts/configs/)")
     parser.add_argument("--no-train", action="store_true",
                         help="compare and ship the best models saved so far (an interrupted run) without training")
+    parser.add_argument("--normalise-to", choices=("tonic", "signature"), default="tonic",
+                        help="how the corpora's tokens are keyed (`corpus build --normalise-to`); a model tuned "
+                             "from a base keyed the other way relearns where the modes sit")
     parser.add_argument("--train-only", action="store_true",
                         help="train and stop; compare and ship later with --no-train")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    everything, folder = corpus(args.work)
+    everything, folder = corpus(args.work, replace(BUILD, normalise_to=args.normalise_to))
     models = {"ngram": best_ngram(folder, args.work)}
     for arch in args.archs.split(","):
         models[arch] = lstm(folder, args.work, arch, args.no_train)

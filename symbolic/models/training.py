@@ -67,7 +67,8 @@ class TrainingError(SymbolicError):
 def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: bool = False,
           strategy: str = "auto", verbose: int | None = None, init_from: str | Path | None = None) -> ModelFile:
     """Train `config.arch` on the corpus's train split, validating on its valid split. With
-    `init_from` (a model folder of the same size and tokenizer), training starts from that model's
+    `init_from` (a model folder of the same size and tokenizer settings; keyed to the tonic or the
+    signature either way), training starts from that model's
     weights with a fresh optimizer and schedule: fine-tuning a model pre-trained on a larger corpus
     on a smaller one. The corpus's tunes are then re-encoded into the base's vocabulary (a small
     corpus seldom has every token a large one has); tunes with a token the base never saw are left
@@ -107,7 +108,9 @@ def _base_model(path: str | Path, config: ModelConfig, tokenizer: dict) -> Model
         differing.append("attention True (config: False)")
     if differing:
         raise TrainingError(f"{path}: cannot start from this model, its {', '.join(differing)} differ")
-    if base.tokenizer.to_dict() != tokenizer:
+    # The same tokens, but for where each mode's notes sit: a model tuned from tokens keyed to the
+    # tonic to tokens keyed to the signature (or back) relearns that; any other difference is new tokens.
+    if {**base.tokenizer.to_dict(), "normalise_to": None} != {**tokenizer, "normalise_to": None}:
         raise TrainingError(f"{path}: the model was trained on tokens made with other tokenizer settings")
     return base
 

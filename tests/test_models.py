@@ -223,6 +223,13 @@ def test_fine_tuning_starts_from_the_base_models_weights(corpus: Path, tmp_path:
     # Ids re-encoded right, the base's weights fit the small corpus far better than random ones.
     scratch_small = train(small, tmp_path / "scratch-small", still, verbose=0)
     assert on_small.meta["training"]["best_valid"] < scratch_small.meta["training"]["best_valid"] - 0.5
+    # Tokens keyed to the signature: the base (keyed to the tonic) is tuned to them, the model says so.
+    keyed = tmp_path / "keyed"
+    build_corpus(["music21:miscFolk"], keyed, BuildSettings(seed=1, valid_fraction=0.15, test_fraction=0.15,
+                                                            normalise_to="signature"), progress=False)
+    retuned = train(keyed, tmp_path / "retuned", still, verbose=0, init_from=tmp_path / "base")
+    assert retuned.tokenizer.normalise_to == "signature" and base.tokenizer.normalise_to == "tonic"
+    assert evaluate(retuned, keyed, "test")["tokens"] > 0
 
 
 def test_kneser_ney_distributions_sum_to_one() -> None:

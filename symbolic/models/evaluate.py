@@ -15,6 +15,7 @@ left out and counted. A corpus tokenised with other settings is refused.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,13 @@ def evaluate(model: ModelFile, corpus: str | Path, split: str = "test") -> dict[
     return {**evaluate_tunes(model, tunes), "skipped_unknown_tokens": skipped}
 
 
-def corpus_tunes(model: ModelFile, corpus: str | Path, split: str) -> tuple[list[np.ndarray], int]:
-    """The split's tunes as ids of the model's vocabulary, and how many were left out."""
+def corpus_tunes(model: ModelFile, corpus: str | Path, split: str,
+                 any_keying: bool = False) -> tuple[list[np.ndarray], int]:
+    """The split's tunes as ids of the model's vocabulary, and how many were left out.
+    `any_keying`: the corpus may be keyed otherwise than the model's tokens (a model to be tuned)."""
     corpus_settings = TokenizerSettings.from_dict(load_manifest(corpus).get("tokenizer"))
+    if any_keying:
+        corpus_settings = dataclasses.replace(corpus_settings, normalise_to=model.tokenizer.normalise_to)
     if corpus_settings != model.tokenizer:
         raise LikelihoodError(f"{corpus} was tokenised with {corpus_settings.to_dict()}, the model with "
                               f"{model.tokenizer.to_dict()}; build the corpus again with this symbolic, or "

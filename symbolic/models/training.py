@@ -131,7 +131,7 @@ def _in_vocabulary_of(base: ModelFile, corpus: Path) -> tuple[list[np.ndarray], 
     tunes were left out."""
     from symbolic.models.evaluate import corpus_tunes
 
-    splits = {split: corpus_tunes(base, corpus, split) for split in ("train", "valid")}
+    splits = {split: corpus_tunes(base, corpus, split, any_keying=True) for split in ("train", "valid")}
     if not all(tunes for tunes, _ in splits.values()):
         raise TrainingError(f"{corpus}: no train or no valid tunes are left in the base model's vocabulary")
     left_out = sum(skipped for _, skipped in splits.values())

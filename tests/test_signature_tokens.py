@@ -76,3 +76,13 @@ def test_generation_keys_cadence_and_mode_prior_by_the_models_tokens(signature_m
 def test_opening_bars_come_through_in_the_key_asked_for(signature_model: ModelFile) -> None:
     tune = generate(signature_model, tune_type="reel", mode="dorian", key="A", prime="EAAB cBAG|", seed=1)[0]
     assert [n.pitches[-1] % 12 for n in tune.notes[:8]] == [4, 9, 9, 11, 0, 11, 9, 7]
+
+
+def test_mode_prior_defaults_to_none_for_a_model_keyed_to_the_signature(signature_model: ModelFile) -> None:
+    # Keyed to the signature, a model keeps to the modes on its own: by default no prior is added.
+    def bodies(**options: object) -> list[tuple]:  # type: ignore[type-arg]
+        return [t.body for t in generate(signature_model, count=8, tune_type="reel", mode="dorian", key="A", seed=2,
+                                         **options)]
+
+    assert bodies() == bodies(sampling=SamplingSettings(mode_prior=0.0))
+    assert bodies() != bodies(sampling=SamplingSettings(mode_prior=2.0))

@@ -46,13 +46,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--top-k", type=int, default=0, metavar="K", help="sample among the K likeliest (0: all)")
     parser.add_argument("--top-p", type=float, default=DEFAULT_TOP_P, metavar="P",
                         help="sample among the likeliest tokens holding P of the probability (%(default)s)")
-    parser.add_argument("--mode-prior", type=float, default=DEFAULT_MODE_PRIOR, metavar="X",
+    parser.add_argument("--mode-prior", type=float, default=None, metavar="X",
                         help="how firmly notes keep to the mode's scale: log-probability taken from each note "
-                             "outside it (0: the model's own accidentals; 20: almost none; default %(default)s = "
-                             "about real tunes' share of accidentals)")
+                             "outside it (0: the model's own accidentals; 20: almost none). Default: about real "
+                             f"tunes' share of accidentals, {DEFAULT_MODE_PRIOR['tonic']:g} for a model keyed to the "
+                             f"tonic, {DEFAULT_MODE_PRIOR['signature']:g} for one keyed to the signature (as the "
+                             "bundled model), which keeps to the modes on its own")
     parser.add_argument("--no-cadence", dest="cadence", action="store_false",
                         help="let parts end on any note (default: parts end on a tonic-chord tone, the tune on "
-                             "the tonic, at least a beat long)")
+                             "the tonic, at least a beat or a quarter note long)")
     parser.add_argument("--pickup-prior", type=float, default=DEFAULT_PICKUP_PRIOR, metavar="X",
                         help="more pickups: log-probability added to the bar line that would end one (default "
                              "%(default)s: as the model likes, which for the bundled model is about real dance "

@@ -20,7 +20,7 @@ from symbolic.abc.fields import default_unit
 from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError
 from symbolic.generation.grammar import Cadence, FormGrammar, GenerationError, TokenTable
-from symbolic.generation.sampler import SamplingSettings, sample_tokens
+from symbolic.generation.sampler import SamplingSettings, default_mode_prior, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
 from symbolic.novelty.index import Match, NoveltyIndex
@@ -149,7 +149,8 @@ class _Generator:
         usual = [(key.tonic_pitch_class + step) % 12 for step in USUAL_ACCIDENTALS.get(self.mode, ())]
         scale = list(key.scale) + usual
         outside = table.is_pitch & ~np.isin(table.pitch % 12, scale)
-        strength = request.sampling.mode_prior * MODE_PRIOR_SCALE.get(self.mode, 1.0)
+        prior = request.sampling.mode_prior
+        strength = (default_mode_prior(model.tokenizer) if prior is None else prior) * MODE_PRIOR_SCALE.get(self.mode, 1.0)
         self.bias = np.where(outside, -strength, 0.0) if strength else None
         self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None
 

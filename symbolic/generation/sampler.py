@@ -13,12 +13,14 @@ import numpy as np
 from symbolic.generation.grammar import FormGrammar, FormState, GenerationError
 from symbolic.models.modelfile import ModelFile
 from symbolic.models.numpy_lstm import log_softmax
-from symbolic.tokens import HEADER_TOKENS
+from symbolic.tokens import HEADER_TOKENS, TokenizerSettings
 
-# Log-probability taken from a note outside the requested mode's scale. A model left alone puts
-# only 0.74-0.77 of its notes in scale for minor or dorian (real tunes: 0.96-0.97); this prior
-# brings that to real tunes' rate while keeping accidentals possible (benchmarks/musicality.py).
-DEFAULT_MODE_PRIOR = 2.0
+# Log-probability taken from a note outside the requested mode's scale, by how the model's tokens
+# are keyed. Keyed to the tonic, the bundled model left alone put 0.83-0.90 of its notes in scale for
+# minor, dorian or mixolydian (real tunes: 0.97-0.995); 2.0 brings that to real tunes' rate while
+# keeping accidentals possible. Keyed to the signature, it keeps 0.987-0.994 in every mode on its
+# own, and a prior only takes away the accidentals real tunes have (benchmarks/musicality.py).
+DEFAULT_MODE_PRIOR = {"tonic": 2.0, "signature": 0.0}
 # Log-probability added to the bar line that ends a pickup. Since the grammar lets a tune open bare
 # (`A|d2e fed|...`), as most dance tunes do, the model writes pickups on its own about as often as
 # real tunes (0.72 of tunes, real 0.67, on the valid split; benchmarks/musicality.py), so none is
@@ -46,7 +48,7 @@ class SamplingSettings:
     temperature: float = 1.0
     top_k: int = 0  # 0: no limit
     top_p: float = DEFAULT_TOP_P
-    mode_prior: float = DEFAULT_MODE_PRIOR  # 0: the model's own choice of accidentals
+    mode_prior: float | None = None  # 0: the model's own choice of accidentals; None: `default_mode_prior`
     pickup_prior: float = DEFAULT_PICKUP_PRIOR  # added to the bar line that would end a pickup
     repeat_prior: float = DEFAULT_REPEAT_PRIOR  # taken from the pitch just played
     compass_prior: float = DEFAULT_COMPASS_PRIOR  # taken per semitone of compass beyond COMPASS
@@ -58,7 +60,7 @@ class SamplingSettings:
             raise GenerationError(f"the repeat prior must be 0..{MAX_MODE_PRIOR:g}, got {self.repeat_prior}")
         if not 0 <= self.compass_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the compass prior must be 0..{MAX_MODE_PRIOR:g}, got {self.compass_prior}")
-        if not 0 <= self.mode_prior <= MAX_MODE_PRIOR:
+        if self.mode_prior is not None and not 0 <= self.mode_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the mode prior must be 0..{MAX_MODE_PRIOR:g}, got {self.mode_prior}")
         if not 0.05 <= self.temperature <= 5:
             raise GenerationError(f"temperature must be between 0.05 and 5, got {self.temperature}")
@@ -66,6 +68,11 @@ class SamplingSettings:
             raise GenerationError("top-k must be 0 (off) or positive")
         if not 0 < self.top_p <= 1:
             raise GenerationError(f"top-p must be in (0, 1], got {self.top_p}")
+
+
+def default_mode_prior(tokenizer: TokenizerSettings) -> float:
+    """The mode prior for a model whose tokens were made with `tokenizer`."""
+    return DEFAULT_MODE_PRIOR[tokenizer.normalise_to]
 
 
 def shape_distribution(log_probabilities: np.ndarray, allowed: np.ndarray, settings: SamplingSettings) -> np.ndarray:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from symbolic.generation.sampler import DEFAULT_MODE_PRIOR, DEFAULT_TOP_P, MAX_MODE_PRIOR
+from symbolic.generation.sampler import DEFAULT_TOP_P, MAX_MODE_PRIOR
 from symbolic.instruments import known_instruments
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import header_values
@@ -76,7 +76,7 @@ class GenerateParams:
     seed: int | None = None
     instrument: str = DEFAULT_INSTRUMENT
     tempo: int | None = None
-    mode_prior: float = DEFAULT_MODE_PRIOR
+    mode_prior: float | None = None  # the model's default
     cadence: bool = True
     pickups: bool = True
     endings: bool = True
@@ -104,7 +104,7 @@ def parse_generate(body: object, choices: Choices) -> GenerateParams:
         seed=_int(fields, "seed", None, 0, MAX_SEED),
         instrument=_choice(fields, "instrument", choices.instruments) or DEFAULT_INSTRUMENT,
         tempo=_int(fields, "tempo", None, MIN_TEMPO, MAX_TEMPO),
-        mode_prior=_number(fields, "mode_prior", DEFAULT_MODE_PRIOR, 0.0, MAX_MODE_PRIOR),
+        mode_prior=_number(fields, "mode_prior", 0.0, 0.0, MAX_MODE_PRIOR) if "mode_prior" in fields else None,
         cadence=_bool(fields, "cadence", True),
         pickups=_bool(fields, "pickups", True),
         endings=_bool(fields, "endings", True),

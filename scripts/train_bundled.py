@@ -36,6 +36,7 @@ from symbolic.models.evaluate import evaluate, evaluate_tunes  # noqa: E402
 from symbolic.models.modelfile import BUNDLED, ModelFile, load_model  # noqa: E402
 from symbolic.models.training import CHECKPOINT_DIR, train  # noqa: E402
 from symbolic.novelty.index import add_to_model  # noqa: E402
+from symbolic.tokens import TokenizerSettings  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -128,14 +129,17 @@ def lstm(folder: Path, work: Path, arch: str, no_train: bool = False) -> ModelFi
     return train(folder, out, config, resume=resume, verbose=2, init_from=base)
 
 
-def plain_corpus(work: Path) -> Path:
-    """The same dance-weighted corpus tokenised without the bar countdown, on which models made
-    before it (the previous bundled model) are scored on the same test tunes."""
-    everything, folder = work / "corpus-all-plain", work / "corpus-plain"
+def corpus_keyed_as(work: Path, tokenizer: TokenizerSettings) -> Path:
+    """The same dance-weighted corpus tokenised as `tokenizer` says (without the bar countdown, or
+    keyed to the tonic), on which a model made another way (the previous bundled model) is scored
+    on the same test tunes: splits go by the melody, so they hold the same tunes."""
+    name = f"{'counted' if tokenizer.bar_countdown else 'plain'}-{tokenizer.normalise_to}"
+    everything, folder = work / f"corpus-all-{name}", work / f"corpus-{name}"
     try:
         load_manifest(folder)
     except Exception:
-        build_corpus(SOURCES, everything, replace(BUILD, bar_countdown=False), progress=False)
+        settings = replace(BUILD, bar_countdown=tokenizer.bar_countdown, normalise_to=tokenizer.normalise_to)
+        build_corpus(SOURCES, everything, settings, progress=False)
         weighted_corpus(everything, folder, dance_weight, is_dance)
     return folder
 
@@ -143,7 +147,8 @@ def plain_corpus(work: Path) -> Path:
 def previous_model(work: Path, folder: Path) -> dict:  # type: ignore[type-arg]
     """The model shipped until now, scored on the same test tunes (tokenised as it was trained)."""
     previous = load_model(BUNDLED)
-    test = plain_corpus(work) if not previous.tokenizer.bar_countdown else folder
+    same = previous.tokenizer.to_dict() == load_manifest(folder).get("tokenizer")
+    test = folder if same else corpus_keyed_as(work, previous.tokenizer)
     figures = evaluate(previous, test, "test")
     log(f"previous bundled model: test {figures['bits_per_note']:.3f} bits/note")
     return {"previous-bundled": {**figures, "config": json.loads(previous.config.to_json()),
@@ -201,7 +206,10 @@ def main() -> None:
     shutil.rmtree(stale, ignore_errors=True)
     log(f"wrote {BUNDLED}")
     # The report sets the shipped model beside the n-gram and, for a fine-tuned model, its base.
-    others = ["ngram"] + ([winner.split(FINE_TUNED)[0]] if FINE_TUNED in winner else [])
+    # A base keyed otherwise (tuned from tokens keyed to the tonic) cannot be scored on this corpus.
+    base = winner.split(FINE_TUNED)[0] if FINE_TUNED in winner else None
+    keyed_alike = base is not None and load_model(args.work / base).tokenizer == chosen.tokenizer
+    others = ["ngram"] + ([base] if keyed_alike else [])
     write_docs_report([args.work / name for name in others], folder)
 
 

@@ -150,7 +150,8 @@ class _Generator:
         scale = list(key.scale) + usual
         outside = table.is_pitch & ~np.isin(table.pitch % 12, scale)
         prior = request.sampling.mode_prior
-        strength = (default_mode_prior(model.tokenizer) if prior is None else prior) * MODE_PRIOR_SCALE.get(self.mode, 1.0)
+        prior = default_mode_prior(model.tokenizer) if prior is None else prior
+        strength = prior * MODE_PRIOR_SCALE.get(self.mode, 1.0)
         self.bias = np.where(outside, -strength, 0.0) if strength else None
         self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None
 

@@ -19,10 +19,11 @@ last bar with `ending:1`: that bar leads back to the repeat (the cadence rule le
 and the second ending, as long, closes the part (`|]` the tune).
 
 The cadence rule (on unless asked off): the last note of a part is a tone of the tonic chord,
-and the tune's last note is the tonic, at least a beat or a quarter note long (whichever is
-shorter: real reels in cut time end on a quarter, jigs on a quarter or dotted quarter). In the last bar of a part a note
-that would fill the bar must be such a tone, a rest or another note never fills it, and no
-note is tied there; in the tune's last bar every other note leaves room for such a final.
+and the tune's last note is the tonic, at least a beat or a quarter note long, whichever is
+shorter (real reels in cut time end on a quarter, jigs on a quarter or a dotted quarter). In the
+last bar of a part a note that would fill the bar must be such a tone, a rest or another note
+never fills it, and no note is tied there; in the tune's last bar every other note leaves room
+for such a final.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Train the bundled default model, in one command, resumable:
 
-    .venv/bin/python scripts/train_bundled.py [--work build/bundled] [--archs A,B] [--train-only | --no-train]
+    .venv/bin/python scripts/train_bundled.py [--work build/bundled] [--archs A,B] [--normalise-to tonic]
+        [--train-only | --no-train]
 
 1. builds the corpus from music21's five folk collections and the shipped CRÉ dance tunes
-   (seed 0; a modal tune's key named by its final, `corpus build --keys-from-finals`) into
+   (seed 0; a modal tune's key named by its final, `corpus build --keys-from-finals`; tokens
+   keyed to the signature, `--normalise-to signature`, unless asked otherwise) into
    WORK/corpus-all, then derives WORK/corpus from it: every tune trains, the dance
    tunes (all but the Essen songs) DANCE_WEIGHT times, and valid and test hold dance tunes only;
 2. fits the Kneser-Ney n-gram (order chosen on the valid split), then trains the LSTMs asked for
@@ -49,8 +51,10 @@ BUILD = BuildSettings(seed=0, jobs=2, keys_from_finals=True)
 # the dance tunes are what users ask for: each counts this many times in training.
 DANCE_WEIGHT = 2
 DANCE_CORPUS = "corpus-dance"
-# The shipped recipe: 2 x 256 and 2 x 512 pre-trained on everything, each tuned on the dance tunes.
-DEFAULT_ARCHS = "lstm-seq2seq,lstm-seq2seq-dance,lstm-seq2seq-512,lstm-seq2seq-512-dance"
+# The shipped recipe: 2 x 256 and 2 x 512 pre-trained on everything, each tuned on the dance tunes,
+# the 2 x 512 also into a model with attention.
+DEFAULT_ARCHS = ("lstm-seq2seq,lstm-seq2seq-dance,lstm-seq2seq-512,lstm-seq2seq-512-dance,"
+                 "lstm-seq2seq-512-dance-attention")
 # A config named BASE-dance... (scripts/configs/) fine-tunes: it starts from model BASE's weights and
 # trains on the dance tunes alone (pre-training on everything, then tuning on dance).
 FINE_TUNED = "-dance"
@@ -69,11 +73,15 @@ def corpus(work: Path, build: BuildSettings = BUILD) -> tuple[Path, Path]:
     WORK/corpus-dance (the dance tunes alone, the same valid and test), which fine-tuning uses."""
     everything, folder = work / "corpus-all", work / "corpus"
     try:
-        load_manifest(everything)
+        built = TokenizerSettings.from_dict(load_manifest(everything).get("tokenizer"))
         log(f"corpus already built in {everything}")
     except Exception:
+        built = None
         log(f"building the corpus from {' '.join(SOURCES)}")
         build_corpus(SOURCES, everything, build, progress=False)
+    if built is not None and built != build.tokenizer:
+        sys.exit(f"{everything} holds tokens made with {built.to_dict()}, not {build.tokenizer.to_dict()}: "
+                 "give another --work")
     try:
         load_manifest(folder)
         log(f"weighted corpus already derived in {folder}")
@@ -163,7 +171,7 @@ def main() -> None:
                              "config in scripts/configs/)")
     parser.add_argument("--no-train", action="store_true",
                         help="compare and ship the best models saved so far (an interrupted run) without training")
-    parser.add_argument("--normalise-to", choices=("tonic", "signature"), default="tonic",
+    parser.add_argument("--normalise-to", choices=("tonic", "signature"), default="signature",
                         help="how the corpora's tokens are keyed (`corpus build --normalise-to`); a model tuned "
                              "from a base keyed the other way relearns where the modes sit")
     parser.add_argument("--train-only", action="store_true",

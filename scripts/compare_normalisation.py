@@ -29,7 +29,7 @@ from symbolic.corpus.build import BuildSettings, build_corpus, load_manifest  # 
 from symbolic.corpus.sources import DANCE_SOURCES  # noqa: E402
 from symbolic.models.config import ModelConfig  # noqa: E402
 from symbolic.models.evaluate import evaluate  # noqa: E402
-from symbolic.models.modelfile import load_model  # noqa: E402
+from symbolic.models.modelfile import ModelFile, load_model  # noqa: E402
 from symbolic.models.training import CHECKPOINT_DIR, train  # noqa: E402
 
 NORMALISATIONS = ("tonic", "signature")
@@ -50,7 +50,7 @@ def corpus(work: Path, name: str) -> Path:
     return folder
 
 
-def model(work: Path, name: str, folder: Path, config: ModelConfig):  # type: ignore[no-untyped-def]
+def model(work: Path, name: str, folder: Path, config: ModelConfig) -> ModelFile:
     out = work / f"lstm-{name}"
     state = out / CHECKPOINT_DIR / "state.json"
     if state.is_file():

@@ -86,3 +86,10 @@ def test_mode_prior_defaults_to_none_for_a_model_keyed_to_the_signature(signatur
 
     assert bodies() == bodies(sampling=SamplingSettings(mode_prior=0.0))
     assert bodies() != bodies(sampling=SamplingSettings(mode_prior=2.0))
+
+
+def test_the_bundled_model_is_keyed_to_the_signature_and_says_so(capsys) -> None:  # type: ignore[no-untyped-def]
+    from symbolic.cli.main import main
+
+    assert main(["models", "info"]) == 0
+    assert "tokens: keyed to the signature, with the bar countdown" in capsys.readouterr().out

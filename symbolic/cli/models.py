@@ -156,6 +156,9 @@ def _info(args: argparse.Namespace) -> int:
                                             f" ({config.layers} x {config.units} units, embedding {config.embedding}"
                                             f"{', attention' if config.attention else ''})"))
     print(f"vocabulary: {len(model.vocab)} tokens (sha256 {model.vocab.sha256[:12]})")
+    tokenizer = model.tokenizer
+    print(f"tokens: keyed to the {tokenizer.normalise_to}, "
+          f"{'with' if tokenizer.bar_countdown else 'without'} the bar countdown")
     print(f"stored numbers: {size:,}")
     training = model.meta.get("training", {})
     if "best_epoch" in training:

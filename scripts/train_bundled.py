@@ -155,7 +155,7 @@ def corpus_keyed_as(work: Path, tokenizer: TokenizerSettings) -> Path:
 def previous_model(work: Path, folder: Path) -> dict:  # type: ignore[type-arg]
     """The model shipped until now, scored on the same test tunes (tokenised as it was trained)."""
     previous = load_model(BUNDLED)
-    same = previous.tokenizer.to_dict() == load_manifest(folder).get("tokenizer")
+    same = previous.tokenizer == TokenizerSettings.from_dict(load_manifest(folder).get("tokenizer"))
     test = folder if same else corpus_keyed_as(work, previous.tokenizer)
     figures = evaluate(previous, test, "test")
     log(f"previous bundled model: test {figures['bits_per_note']:.3f} bits/note")

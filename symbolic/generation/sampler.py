@@ -18,7 +18,7 @@ from symbolic.tokens import HEADER_TOKENS, TokenizerSettings
 # Log-probability taken from a note outside the requested mode's scale, by how the model's tokens
 # are keyed. Keyed to the tonic, the bundled model left alone put 0.83-0.90 of its notes in scale for
 # minor, dorian or mixolydian (real tunes: 0.97-0.995); 2.0 brings that to real tunes' rate while
-# keeping accidentals possible. Keyed to the signature, it keeps 0.987-0.994 in every mode on its
+# keeping accidentals possible. Keyed to the signature, it keeps 0.988-0.995 in every mode on its
 # own, and a prior only takes away the accidentals real tunes have (benchmarks/musicality.py).
 DEFAULT_MODE_PRIOR = {"tonic": 2.0, "signature": 0.0}
 # Log-probability added to the bar line that ends a pickup. Since the grammar lets a tune open bare

@@ -19,6 +19,7 @@ how fast a step runs, not the model it trains; benchmarks/train_throughput.py me
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -109,7 +110,8 @@ def _base_model(path: str | Path, config: ModelConfig, tokenizer: dict) -> Model
         raise TrainingError(f"{path}: cannot start from this model, its {', '.join(differing)} differ")
     # The same tokens, but for where each mode's notes sit: a model tuned from tokens keyed to the
     # tonic to tokens keyed to the signature (or back) relearns that; any other difference is new tokens.
-    if {**base.tokenizer.to_dict(), "normalise_to": None} != {**tokenizer, "normalise_to": None}:
+    keyed_as_base = dataclasses.replace(TokenizerSettings.from_dict(tokenizer), normalise_to=base.tokenizer.normalise_to)
+    if keyed_as_base != base.tokenizer:
         raise TrainingError(f"{path}: the model was trained on tokens made with other tokenizer settings")
     return base
 

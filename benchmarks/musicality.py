@@ -4,7 +4,7 @@ Musicality section, without the rest of the report), to measure a change before 
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
         [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--balance-modes]
-        [--mode-prior STRENGTH] [--json OUT]
+        [--mode-prior STRENGTH] [--floor-prior STRENGTH] [--no-cadence] [--json OUT]
 
 CORPUS is a corpus folder (`symbolic corpus build music21:folk --out /tmp/corpus-folk`); without
 --model the bundled model is measured. Samples take the type, meter, mode and key of random real
@@ -73,6 +73,11 @@ def main() -> None:
     parser.add_argument("--mode-prior", type=float,
                         help="the mode prior's strength (default: the generator's; 0 measures the model's own sense "
                              "of mode)")
+    parser.add_argument("--floor-prior", type=float,
+                        help="the floor prior's strength (default: the generator's)")
+    parser.add_argument("--no-cadence", action="store_true",
+                        help="free the grammar's cadence rule, as `symbolic generate --no-cadence` does, to measure "
+                             "where the model ends a tune on its own")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
 
@@ -91,9 +96,11 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     headers = draw_headers(real, args.samples, rng, args.balance_modes)
     paths = args.model or [None]
-    sampling = SamplingSettings(mode_prior=args.mode_prior) if args.mode_prior is not None else None
+    changed = {"mode_prior": args.mode_prior, "floor_prior": args.floor_prior}
+    sampling = SamplingSettings(**{k: v for k, v in changed.items() if v is not None}) if any(
+        v is not None for v in changed.values()) else None
     for name, path in zip(model_names(paths), paths, strict=True):
-        tunes, fallbacks = sample(load_model(path), headers, args.seed, sampling)
+        tunes, fallbacks = sample(load_model(path), headers, args.seed, sampling, cadence=not args.no_cadence)
         report["models"].append({"name": name, "header_fallbacks": fallbacks, "musicality": {
             **musicality_figures(tunes, tunes), "classifier": two_sample_test(tunes, real.tunes, args.seed)}})
     print(f"{len(real.tunes)} real {args.split} tunes of {args.corpus}"

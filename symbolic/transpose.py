@@ -20,20 +20,29 @@ def transpose_to(tune: Tune, target: str) -> Tune:
     """Move `tune` to the key named by `target` (`D`, `Bb`, `Em`, `A dorian`). A bare tonic keeps
     the tune's mode; a named mode must be the tune's own, since transposing cannot change mode.
     Goes the shorter way (at most a tritone up or down)."""
-    try:
-        wanted = parse_key(target)
-    except ValueError as error:
-        raise TransposeError(f"unknown key {target!r}: {error}") from None
+    wanted = target_key(target)
     bare_tonic = re.fullmatch(r"\s*[A-G][#b]?\s*", target) is not None
     if not bare_tonic and wanted.mode != tune.key.mode:
         raise TransposeError(f"cannot transpose a {tune.key.mode} tune into {wanted.mode} ({target!r})")
-    shift = (wanted.tonic_pitch_class - tune.key.tonic_pitch_class) % 12
-    if shift > 6:
-        shift -= 12
+    shift = semitones_between(tune.key.tonic_pitch_class, wanted.tonic_pitch_class)
     steps = (LETTERS.index(wanted.tonic[0]) - LETTERS.index(tune.key.tonic[0])) % 7
     if shift < 0 and steps:
         steps -= 7
     return transpose(tune, shift, steps)
+
+
+def target_key(target: str) -> Key:
+    """The key a user named (`D`, `Bb`, `Em`, `A dorian`); TransposeError if it is none."""
+    try:
+        return parse_key(target)
+    except ValueError as error:
+        raise TransposeError(f"unknown key {target!r}: {error}") from None
+
+
+def semitones_between(tonic: int, wanted: int) -> int:
+    """The shorter move from one tonic (pitch class) to another: -5..6 semitones."""
+    shift = (wanted - tonic) % 12
+    return shift - 12 if shift > 6 else shift
 
 
 def transpose(tune: Tune, semitones: int, letter_steps: int | None = None) -> Tune:

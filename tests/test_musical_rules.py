@@ -19,7 +19,15 @@ from symbolic.evaluation.parts import parts
 from symbolic.evaluation.validity import abc2midi_clean, full_bars
 from symbolic.generation.generate import REGISTER_RANGE, generate, in_register, register_median
 from symbolic.generation.grammar import SHORTEST_FINAL, Cadence, FormGrammar, TokenTable
-from symbolic.generation.sampler import COMPASS, SamplingSettings, compass_stretch, sample_tokens
+from symbolic.generation.sampler import (
+    COMPASS,
+    FLOOR,
+    Floor,
+    Placement,
+    SamplingSettings,
+    compass_stretch,
+    sample_tokens,
+)
 from symbolic.models.modelfile import ModelFile
 from symbolic.tokens import (
     COUNTDOWN,
@@ -259,6 +267,27 @@ def test_compass_prior_keeps_tunes_within_a_real_tunes_span(counted_model: Model
     free, default, strict = compasses(0.0), compasses(SamplingSettings().compass_prior), compasses(20.0)
     assert sum(strict) < sum(default) < sum(free)
     assert max(strict) <= COMPASS < max(free)
+
+
+def test_floor_prior_keeps_tunes_above_the_flute_s_lowest_note(counted_model: ModelFile) -> None:
+    def below(prior: float) -> list[int]:
+        tunes = generate(counted_model, count=20, tune_type="reel", key="G", seed=5,
+                         sampling=SamplingSettings(floor_prior=prior, mode_prior=0.0))
+        return [sum(max(0, FLOOR - p) for n in t.notes for p in n.pitches) for t in tunes]
+
+    # Semitones below D4, summed over each tune's notes: 486 free, 64 at the default, 50 strict.
+    free, default, strict = below(0.0), below(SamplingSettings().floor_prior), below(20.0)
+    assert sum(strict) <= sum(default) < sum(free) / 4
+
+
+def test_floor_falls_where_the_tune_s_octave_puts_it() -> None:
+    pitch_of = np.array([-1, 60, 64, 67, 70, 76])
+    # Tokens in C moved to G (-5), median aimed at 72: a median of 76 sounds at 71, so D4 (62) is
+    # token 67; a median of 64 goes up an octave (71), so D4 is token 55. A row with no notes: free.
+    floor = Floor(Placement(np.array([-5, -5, -5]), np.array([72, 72, 72])), [[5, 5, 2], [2, 2, 1], [0]], pitch_of)
+    assert floor.depth().tolist() == [[0, 7, 3, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0] * 6]
+    floor.play(np.array([-1, -1, 76]))
+    assert floor.depth()[2].tolist() == [0, 7, 3, 0, 0, 0]
 
 
 def test_compass_stretch_counts_semitones_beyond_the_compass() -> None:

@@ -14,6 +14,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     from symbolic.generation.sampler import (
         COMPASS,
         DEFAULT_COMPASS_PRIOR,
+        DEFAULT_FLOOR_PRIOR,
         DEFAULT_MODE_PRIOR,
         DEFAULT_PICKUP_PRIOR,
         DEFAULT_REPEAT_PRIOR,
@@ -68,6 +69,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              f"semitone a note would stretch the span from its lowest to highest note beyond {COMPASS} "
                              "(0: as the model likes, which wanders 3-4 semitones wider than real tunes; default "
                              "%(default)s)")
+    parser.add_argument("--floor-prior", type=float, default=DEFAULT_FLOOR_PRIOR, metavar="X",
+                        help="how firmly the tune keeps above D4, the lowest note of the flute and whistle, as most "
+                             "real dance tunes do: log-probability taken for each semitone a note would sound below "
+                             "it (0: as the model likes, which goes below twice as often as real tunes; default "
+                             "%(default)s)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
@@ -118,7 +124,7 @@ def _generate(args: argparse.Namespace) -> int:
                       tempo=args.tempo, max_similarity=args.max_similarity, cadence=args.cadence,
                       pickups=args.pickups, endings=args.endings,
                       sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
-                                                args.repeat_prior, args.compass_prior))
+                                                args.repeat_prior, args.compass_prior, args.floor_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

@@ -154,13 +154,16 @@ def _as_in_corpus(original: Tune, normalised: Tune) -> Tune | None:
 
 
 def sample(model: ModelFile, headers: Sequence[Header], seed: int,
-           sampling: SamplingSettings | None = None) -> tuple[list[Tune], int]:
+           sampling: SamplingSettings | None = None, cadence: bool = True) -> tuple[list[Tune], int]:
     """One tune per header, grouped by header; a header the model cannot write (a meter it never
-    saw, free meter) falls back to the generator's defaults. Returns (tunes, fallbacks)."""
+    saw, free meter) falls back to the generator's defaults. `cadence` False frees the grammar's
+    cadence rule (`--no-cadence`). Returns (tunes, fallbacks)."""
     from symbolic.generation.generate import generate
     from symbolic.generation.grammar import GenerationError
 
-    options = {"sampling": sampling} if sampling is not None else {}
+    options: dict[str, object] = {"cadence": cadence}
+    if sampling is not None:
+        options["sampling"] = sampling
     groups = Counter(headers)
     tunes: list[Tune] = []
     fallbacks = 0

@@ -20,7 +20,7 @@ from symbolic.abc.fields import default_unit
 from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError
 from symbolic.generation.grammar import Cadence, FormGrammar, GenerationError, TokenTable
-from symbolic.generation.sampler import SamplingSettings, default_mode_prior, sample_tokens
+from symbolic.generation.sampler import Placement, SamplingSettings, default_mode_prior, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
 from symbolic.novelty.index import Match, NoveltyIndex
@@ -37,7 +37,7 @@ from symbolic.tokens import (
     tune_to_tokens,
     without_controls,
 )
-from symbolic.transpose import transpose, transpose_to
+from symbolic.transpose import semitones_between, target_key, transpose, transpose_to
 from symbolic.tune import Key, Meter, Note, Tempo, Tune
 from symbolic.tune_types import BY_NAME, tune_type
 
@@ -140,6 +140,7 @@ class _Generator:
         table = TokenTable(self.vocab)
         meter = Meter(self.meter)
         key = Key(token_tonic(self.mode, model.tokenizer), self.mode)  # the key as the model's tokens have it
+        self.token_tonic = key.tonic_pitch_class
         cadence = Cadence.for_mode(self.mode, meter, table, key.tonic) if request.cadence else None
         self.grammar = FormGrammar(table, meter, request.bars_per_part, request.parts, cadence,
                                    countdown=model.tokenizer.bar_countdown, pickups=request.pickups,
@@ -185,19 +186,28 @@ class _Generator:
             batch_keys = keys[start:start + MAX_BATCH]
             prompts = [self.vocab.encode(self.header + self.prime_tokens(k), add_start_end=False) for k in batch_keys]
             prompts = [[self.vocab.tokens.index(START), *p] for p in prompts]
-            candidates = self.sample(prompts)
-            matches = self.resample_copies(prompts, candidates)
+            placement = self.placement(batch_keys)
+            candidates = self.sample(prompts, placement)
+            matches = self.resample_copies(prompts, candidates, placement)
             for offset, (tokens, key) in enumerate(zip(candidates, batch_keys, strict=True)):
                 normalised = tokens_to_tune(tokens, settings=self.model.tokenizer)
                 tunes.append(self.finish(normalised, key, start + offset + 1, matches[offset]))
         return tunes
 
-    def sample(self, prompts: list[list[int]]) -> list[list[str]]:
+    def placement(self, keys: list[str]) -> Placement:
+        """Where tunes in these keys will sound (`finish` moves them there), for the floor prior."""
+        tonics = [target_key(k).tonic_pitch_class for k in keys]
+        return Placement(np.array([semitones_between(self.token_tonic, t) for t in tonics]),
+                         np.array([register_median(t) for t in tonics]))
+
+    def sample(self, prompts: list[list[int]], placement: Placement) -> list[list[str]]:
         """Each prompt's tune as key-normalised tokens (header included, <end> dropped)."""
-        bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng, self.bias)
+        bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng, self.bias,
+                               placement)
         return [self.header + without_controls(self.vocab.decode(body[:-1])) for body in bodies]
 
-    def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]]) -> list[Match | None]:
+    def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]],
+                        placement: Placement) -> list[Match | None]:
         """Replace, in place, tunes above the similarity limit by new samples; after
         MAX_RESAMPLES rounds keep each tune's least similar version. Returns each tune's closest
         training tune (None without an index)."""
@@ -209,7 +219,8 @@ class _Generator:
             again = [i for i, match in enumerate(best) if match.similarity > limit]
             if not again:
                 break
-            for i, tokens in zip(again, self.sample([prompts[i] for i in again]), strict=True):
+            rows = Placement(placement.shifts[again], placement.targets[again])
+            for i, tokens in zip(again, self.sample([prompts[i] for i in again], rows), strict=True):
                 match = self.index.closest(tokens)
                 if match.similarity < best[i].similarity:
                     candidates[i], best[i] = tokens, match

@@ -130,7 +130,8 @@ class _Generator:
                                   + ", ".join(self._known("type")))
         self.meter = _meter_text(request.meter or BY_NAME[self.kind].meter)
         self.mode = _mode(request.mode or "major")
-        self.unit = default_unit(Meter(self.meter))
+        # The unit is a token the model conditions on: asked in 1/16, polkas ran in sixteenths.
+        self.unit = BY_NAME[self.kind].unit or default_unit(Meter(self.meter))
         self.header = header(self.kind, self.meter, self.unit, self.mode)
         for token in self.header:
             if token not in self.vocab.tokens:

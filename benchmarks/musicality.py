@@ -4,7 +4,8 @@ Musicality section, without the rest of the report), to measure a change before 
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
         [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--balance-modes]
-        [--mode-prior STRENGTH] [--floor-prior STRENGTH] [--no-cadence] [--json OUT]
+        [--mode-prior STRENGTH] [--floor-prior STRENGTH] [--echo-prior STRENGTH]
+        [--no-cadence] [--json OUT]
 
 CORPUS is a corpus folder (`symbolic corpus build music21:folk --out /tmp/corpus-folk`); without
 --model the bundled model is measured. Samples take the type, meter, mode and key of random real
@@ -75,6 +76,8 @@ def main() -> None:
                              "of mode)")
     parser.add_argument("--floor-prior", type=float,
                         help="the floor prior's strength (default: the generator's)")
+    parser.add_argument("--echo-prior", type=float,
+                        help="the echo prior's strength (default: the generator's)")
     parser.add_argument("--no-cadence", action="store_true",
                         help="free the grammar's cadence rule, as `symbolic generate --no-cadence` does, to measure "
                              "where the model ends a tune on its own")
@@ -96,7 +99,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     headers = draw_headers(real, args.samples, rng, args.balance_modes)
     paths = args.model or [None]
-    changed = {"mode_prior": args.mode_prior, "floor_prior": args.floor_prior}
+    changed = {"mode_prior": args.mode_prior, "floor_prior": args.floor_prior, "echo_prior": args.echo_prior}
     sampling = SamplingSettings(**{k: v for k, v in changed.items() if v is not None}) if any(
         v is not None for v in changed.values()) else None
     for name, path in zip(model_names(paths), paths, strict=True):

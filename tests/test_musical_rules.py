@@ -14,9 +14,10 @@ from random_models import random_lstm
 
 from symbolic.abc.reader import read_tune
 from symbolic.abc.writer import write_abc
-from symbolic.evaluation.musicality import has_pickup
+from symbolic.evaluation.musicality import has_pickup, restated_bars
 from symbolic.evaluation.parts import parts
 from symbolic.evaluation.validity import abc2midi_clean, full_bars
+from symbolic.generation.echo import Echo
 from symbolic.generation.generate import REGISTER_RANGE, generate, in_register, register_median
 from symbolic.generation.grammar import SHORTEST_FINAL, Cadence, FormGrammar, TokenTable
 from symbolic.generation.sampler import (
@@ -288,6 +289,28 @@ def test_floor_falls_where_the_tune_s_octave_puts_it() -> None:
     assert floor.depth().tolist() == [[0, 7, 3, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0] * 6]
     floor.play(np.array([-1, -1, 76]))
     assert floor.depth()[2].tolist() == [0, 7, 3, 0, 0, 0]
+
+
+def test_echo_prior_restates_earlier_bars(counted_model: ModelFile) -> None:
+    def restated(prior: float) -> float:
+        tunes = generate(counted_model, count=20, tune_type="reel", seed=5,
+                         sampling=SamplingSettings(echo_prior=prior, mode_prior=0.0))
+        pairs = [restated_bars(t) for t in tunes]
+        return sum(r for r, _ in pairs) / sum(n for _, n in pairs)
+
+    assert restated(0.0) < 0.05 < restated(SamplingSettings().echo_prior) < restated(20.0)
+
+
+def test_echo_suggests_carrying_on_a_bar_two_full_bars_back() -> None:
+    tokens = ["<pad>", "bar:|", "left:2", "p:60", "p:62", "d:1/2", "d:1"]
+    steps = np.array([0, 0, 0, 0, 0, 1, 2])
+    pickup, first, second = [4, 5, 1], [2, 3, 5, 4, 5, 1], [2, 4, 6, 1]
+    echo = Echo(tokens, steps, 2, [pickup + first + second + [3], pickup + first + second + [4]], (2,))
+    # Row 0 opened its bar as the first full bar did (the pickup is not counted): carry on with
+    # its length; row 1 did not, so nothing is suggested.
+    assert [a.tolist() for a in echo.suggestions([0, 1])] == [[0], [5]]
+    echo.play(np.array([5, 5]), [0, 1])
+    assert [a.tolist() for a in echo.suggestions([0, 1])] == [[0], [4]]
 
 
 def test_compass_stretch_counts_semitones_beyond_the_compass() -> None:

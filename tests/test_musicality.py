@@ -24,6 +24,7 @@ from symbolic.evaluation.musicality import (
     musicality_figures,
     part_endings,
     register_figures,
+    restated_bars,
     rhythm_figures,
 )
 from symbolic.evaluation.report import musicality_markdown
@@ -82,7 +83,14 @@ def test_pickups_and_endings() -> None:
     assert has_endings(tune("|: d2f2 e2c2 |1 d8 :|2 d6 z2 |]"))
     assert not has_endings(tune("|: d2f2 e2c2 | d8 :|"))
     marks = form_marks([tune("A | d2f2 e2c2 | d8 |]"), tune("d2f2 e2c2 | d8 |]"), tune("d2f2 e2c2 | d8 |]")])
-    assert marks == {"share_pickup": pytest.approx(1 / 3), "share_endings": 0.0}
+    assert marks == {"share_pickup": pytest.approx(1 / 3), "share_endings": 0.0, "share_bars_restated": 0.0}
+
+
+def test_restated_bars_are_the_same_notes_at_the_same_places() -> None:
+    # Bars 3 and 5 restate bar 1; bar 4 has bar 2's pitches at other places; the pickup A is a bar.
+    assert restated_bars(tune("A | d2f2 e2c2 | dcBA B4 | d2f2 e2c2 | dcB2 A2B2 | d2f2 e2c2 | d8 |]")) == (2, 7)
+    assert restated_bars(tune("d2f2 e2c2 | d2f2 e2c3 | d8 |]")) == (0, 3)  # a length differs
+    assert restated_bars(tune("d2f2 e2c2 | D2F2 E2C2 |]")) == (0, 2)  # an octave lower
 
 
 # ------------------------------------------------------------------ mode, register, rhythm

@@ -14,6 +14,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     from symbolic.generation.sampler import (
         COMPASS,
         DEFAULT_COMPASS_PRIOR,
+        DEFAULT_ECHO_PRIOR,
         DEFAULT_FLOOR_PRIOR,
         DEFAULT_MODE_PRIOR,
         DEFAULT_PICKUP_PRIOR,
@@ -74,6 +75,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "real dance tunes do: log-probability taken for each semitone a note would sound below "
                              "it (0: as the model likes, which goes below twice as often as real tunes; default "
                              "%(default)s)")
+    parser.add_argument("--echo-prior", type=float, default=DEFAULT_ECHO_PRIOR, metavar="X",
+                        help="how often a bar restates an earlier one (2 or 4 bars back, or the same bar of the "
+                             "part before), as a tune's phrases answer each other: log-probability added to the "
+                             "note that carries the restatement on (0: as the model likes, which hardly ever "
+                             "restates a bar; default %(default)s: about real dance tunes' quarter of their bars)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
@@ -124,7 +130,8 @@ def _generate(args: argparse.Namespace) -> int:
                       tempo=args.tempo, max_similarity=args.max_similarity, cadence=args.cadence,
                       pickups=args.pickups, endings=args.endings,
                       sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
-                                                args.repeat_prior, args.compass_prior, args.floor_prior))
+                                                args.repeat_prior, args.compass_prior, args.floor_prior,
+                                                args.echo_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

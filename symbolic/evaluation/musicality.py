@@ -13,7 +13,9 @@ written key and octave: normalisation moves every tune to tonic C near B4.
 - register: median, lowest and highest melody pitch, and the share of tunes an instrument plays
   whole (the ranges in `INSTRUMENT_RANGES`);
 - rhythm: share of notes of each length (`metrics.NOTE_LENGTHS`, ties merged);
-- form: a pickup (the first bar line falls before a full bar), first/second endings.
+- form: a pickup (the first bar line falls before a full bar), first/second endings, and the share
+  of bars that restate an earlier bar of the tune note for note (the same pitches, lengths and
+  places in the bar), as a tune's phrases answer each other.
 """
 
 from __future__ import annotations
@@ -119,6 +121,21 @@ def has_endings(tune: Tune) -> bool:
     return any(type(e) is Bar and e.ending for e in tune.body)
 
 
+def restated_bars(tune: Tune) -> tuple[int, int]:
+    """(bars that restate an earlier bar note for note, bars with notes)."""
+    starts = sorted({0, *(e.onset for e in tune.body if type(e) is Bar)})
+    notes = [n for n in tune.notes if n.pitches]
+    seen: set[tuple[tuple[int, Fraction, Fraction], ...]] = set()
+    restated = total = 0
+    for start, end in zip(starts, [*starts[1:], tune.duration], strict=True):
+        bar = tuple((n.pitches[-1], n.duration, n.onset - start) for n in notes if start <= n.onset < end)
+        if bar:
+            total += 1
+            restated += bar in seen
+            seen.add(bar)
+    return restated, total
+
+
 def _share(count: int, total: int) -> float | None:
     return count / total if total else None
 
@@ -198,8 +215,10 @@ def rhythm_figures(tunes: Sequence[Tune]) -> dict[str, Any]:
 
 
 def form_marks(tunes: Sequence[Tune]) -> dict[str, Any]:
+    restated = [restated_bars(t) for t in tunes]
     return {"share_pickup": _share(sum(has_pickup(t) for t in tunes), len(tunes)),
-            "share_endings": _share(sum(has_endings(t) for t in tunes), len(tunes))}
+            "share_endings": _share(sum(has_endings(t) for t in tunes), len(tunes)),
+            "share_bars_restated": _share(sum(r for r, _ in restated), sum(n for _, n in restated))}
 
 
 def by_type(tunes: Sequence[Tune], measure: Callable[[Sequence[Tune]], Any]) -> dict[str, Any]:

@@ -156,12 +156,14 @@ def musicality_markdown(report: dict[str, Any]) -> list[str]:
              f"{real.get('written_not_found', 0)} not found); ranges: "
              + ", ".join(f"{name} {low}..{high}" for name, (low, high) in real["instrument_ranges"].items())
              + " (MIDI). Note lengths in quarter notes.", ""]
-    lines += _table(["type", "tunes", "last note tonic", "parts end on tonic chord", "pickup", "1st/2nd endings"],
+    lines += _table(["type", "tunes", "last note tonic", "parts end on tonic chord", "pickup", "1st/2nd endings",
+                     "bars restated"],
                     [[k, _cells(sets, k, lambda e: e["tunes"]),
                       _cells(sets, k, lambda e: e["cadence"]["share_last_note_tonic"], 2),
                       _cells(sets, k, lambda e: e["cadence"]["share_parts_end_tonic_chord"], 2),
                       _cells(sets, k, lambda e: e["form"]["share_pickup"], 2),
-                      _cells(sets, k, lambda e: e["form"]["share_endings"], 2)] for k in kinds])
+                      _cells(sets, k, lambda e: e["form"]["share_endings"], 2),
+                      _cells(sets, k, lambda e: e["form"]["share_bars_restated"], 2)] for k in kinds])
     lines += _table(["type", "median pitch", "median lowest", "median highest", "lowest", "highest",
                      *(f"in {name} range" for name in real["instrument_ranges"])],
                     [[k, *(_cells(sets, k, lambda e, f=f: e["register"][f], 1)

@@ -76,8 +76,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "it (0: as the model likes, which goes below twice as often as real tunes; default "
                              "%(default)s)")
     parser.add_argument("--echo-prior", type=float, default=DEFAULT_ECHO_PRIOR, metavar="X",
-                        help="how often a bar restates an earlier one (2 or 4 bars back, or the same bar of the "
-                             "part before), as a tune's phrases answer each other: log-probability added to the "
+                        help="how often a bar restates an earlier one (4 bars back, or the same bar of the part "
+                             "before), as a tune's phrases answer each other: log-probability added to the "
                              "note that carries the restatement on (0: as the model likes, which hardly ever "
                              "restates a bar; default %(default)s: about real dance tunes' quarter of their bars)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",

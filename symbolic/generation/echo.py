@@ -4,9 +4,9 @@ In the 4,756 dance tunes the bundled model learned from, 0.27 of the bars repeat
 the tune note for note, most often the bar four bars back (the second phrase answering the first),
 then two bars back and the same bar of the part before; tunes sampled one token at a time repeated
 0.004 of theirs, since an exact restatement takes a dozen tokens each drawn the same way. The echo
-prior adds log-probability to the token that would carry on restating one of those earlier bars,
-from the bar's first note on, for as long as the bar so far restates it: the model still decides
-whether to echo and when to break off.
+prior adds log-probability to the token that would carry on restating an earlier bar
+(`distances` back: the sampler's are four bars and a part), from the bar's first note on, for as
+long as the bar so far restates it: the model still decides whether to echo and when to break off.
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "outside it (0: the model's own accidentals; 20: almost none). Default: about real "
                              f"tunes' share of accidentals, {DEFAULT_MODE_PRIOR['tonic']:g} for a model keyed to the "
                              f"tonic, {DEFAULT_MODE_PRIOR['signature']:g} for one keyed to the signature (as the "
-                             "bundled model), which keeps to the modes on its own")
+                             "bundled model), which keeps to the modes on its own and has minor's major sixth and "
+                             "raised seventh lifted to real tunes' rate")
     parser.add_argument("--no-cadence", dest="cadence", action="store_false",
                         help="let parts end on any note (default: parts end on a tonic-chord tone, the tune on "
                              "the tonic, at least a beat or a quarter note long)")

@@ -20,6 +20,9 @@ class TuneType:
     # meter: 54 of the 55 polkas in the dance training tunes are written in 2/4 with L:1/8, while
     # 2/4 reels and hornpipes take the default L:1/16.
     unit: Fraction | None = None
+    # The median compass (highest less lowest note, semitones) of the type's tunes among the 4,756
+    # dance training tunes: reels and strathspeys 19, hornpipes 20, jigs and most others 17.
+    compass: int = 17
 
     @property
     def title_noun(self) -> str:
@@ -34,18 +37,18 @@ class TuneType:
 
 TUNE_TYPES: tuple[TuneType, ...] = (
     TuneType("barndance", "4/4", accompaniment="reel", noun="Barndance", aliases=("barn dance",)),
-    TuneType("fling", "4/4", accompaniment="reel"),
-    TuneType("hornpipe", "4/4", (Fraction(1, 2), 76), accompaniment="reel"),
+    TuneType("fling", "4/4", accompaniment="reel", compass=19),
+    TuneType("hornpipe", "4/4", (Fraction(1, 2), 76), accompaniment="reel", compass=20),
     TuneType("jig", "6/8", (Fraction(3, 8), 112)),
     TuneType("march", "2/4", (Fraction(1, 4), 112), accompaniment="reel"),
     TuneType("mazurka", "3/4"),
     TuneType("polka", "2/4", (Fraction(1, 4), 132), accompaniment="polka", unit=Fraction(1, 8)),
-    TuneType("reel", "4/4", (Fraction(1, 2), 100), accompaniment="reel"),
+    TuneType("reel", "4/4", (Fraction(1, 2), 100), accompaniment="reel", compass=19),
     TuneType("schottische", "4/4", accompaniment="reel"),
     TuneType("set-dance", "6/8"),
     TuneType("slide", "12/8", (Fraction(3, 8), 132)),
     TuneType("slip-jig", "9/8", (Fraction(3, 8), 112)),
-    TuneType("strathspey", "4/4", (Fraction(1, 4), 120)),
+    TuneType("strathspey", "4/4", (Fraction(1, 4), 120), compass=19),
     TuneType("waltz", "3/4", (Fraction(1, 4), 150), accompaniment="waltz"),
     TuneType("air", "3/4", (Fraction(1, 4), 72)),
     TuneType("song", "3/4"),

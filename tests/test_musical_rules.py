@@ -42,6 +42,7 @@ from symbolic.tokens import (
     tune_to_tokens,
 )
 from symbolic.tune import Key, Meter, Note, Tune
+from symbolic.tune_types import BY_NAME
 
 COUNTED = TokenizerSettings(bar_countdown=True)
 # A pickup, two parts, first and second endings: `A|` opens part one and counts with its first bar.
@@ -259,15 +260,17 @@ def test_the_first_part_may_open_bare_as_most_dance_tunes_do(counted_model: Mode
     assert abc2midi_clean(bare) in (None, [True] * len(bare))
 
 
-def test_compass_prior_keeps_tunes_within_a_real_tunes_span(counted_model: ModelFile) -> None:
-    def compasses(prior: float) -> list[int]:
-        tunes = generate(counted_model, count=20, tune_type="reel", seed=5,
+def test_compass_prior_keeps_tunes_within_a_real_tunes_span_by_type(counted_model: ModelFile) -> None:
+    def compasses(prior: float, kind: str = "reel") -> list[int]:
+        tunes = generate(counted_model, count=20, tune_type=kind, seed=5,
                          sampling=SamplingSettings(compass_prior=prior, mode_prior=0.0))
         return [max(p) - min(p) for p in ([q for n in t.notes for q in n.pitches] for t in tunes)]
 
     free, default, strict = compasses(0.0), compasses(SamplingSettings().compass_prior), compasses(20.0)
     assert sum(strict) < sum(default) < sum(free)
-    assert max(strict) <= COMPASS < max(free)
+    assert max(strict) <= BY_NAME["reel"].compass < max(free)
+    assert BY_NAME["jig"].compass == COMPASS < BY_NAME["reel"].compass
+    assert max(compasses(20.0, "jig")) <= COMPASS < max(strict)  # reels span wider than jigs
 
 
 def test_floor_prior_keeps_tunes_above_the_flute_s_lowest_note(counted_model: ModelFile) -> None:

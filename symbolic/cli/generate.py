@@ -68,8 +68,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "real dance tunes' rate)")
     parser.add_argument("--compass-prior", type=float, default=DEFAULT_COMPASS_PRIOR, metavar="X",
                         help="how close the tune keeps to a real tune's compass: log-probability taken for each "
-                             f"semitone a note would stretch the span from its lowest to highest note beyond {COMPASS} "
-                             "(0: as the model likes, which wanders 3-4 semitones wider than real tunes; default "
+                             "semitone a note would stretch the span from its lowest to highest note beyond real tunes' "
+                             f"of its type ({COMPASS} semitones, 19 for reels, 20 for hornpipes) (0: as the model likes, which wanders 3-4 semitones wider than real tunes; default "
                              "%(default)s)")
     parser.add_argument("--floor-prior", type=float, default=DEFAULT_FLOOR_PRIOR, metavar="X",
                         help="how firmly the tune keeps above D4, the lowest note of the flute and whistle, as most "

@@ -213,7 +213,7 @@ class _Generator:
     def sample(self, prompts: list[list[int]], placement: Placement) -> list[list[str]]:
         """Each prompt's tune as key-normalised tokens (header included, <end> dropped)."""
         bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng, self.bias,
-                               placement)
+                               placement, BY_NAME[self.kind].compass)
         return [self.header + without_controls(self.vocab.decode(body[:-1])) for body in bodies]
 
     def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]],

@@ -34,8 +34,10 @@ DEFAULT_PICKUP_PRIOR = 0.0
 # previous model's setting), against 0.096 in the 261 real test tunes (300 samples, seed 0).
 DEFAULT_REPEAT_PRIOR = 0.2
 # Log-probability taken for each semitone a note would stretch the tune's compass (its highest
-# note less its lowest) beyond COMPASS, the median compass of real dance tunes. Sampled freely,
-# tunes wander: their compass ran 3-4 semitones wider than real tunes' at every percentile.
+# note less its lowest) beyond the median compass of real tunes of its type (`TuneType.compass`;
+# COMPASS when none is given). Sampled freely, tunes wander: their compass ran 3-4 semitones wider
+# than real tunes' at every percentile. One compass for every type squeezed reels: 17 semitones
+# where real reels span 19, the feature a classifier told generated reels by best.
 DEFAULT_COMPASS_PRIOR = 0.5
 COMPASS = 17
 # Log-probability taken for each semitone a note would sound below FLOOR (D4: the lowest note of
@@ -129,11 +131,12 @@ class Placement:
 
 def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int]], settings: SamplingSettings,
                   rng: np.random.Generator, bias: np.ndarray | None = None,
-                  placement: Placement | None = None) -> list[list[int]]:
+                  placement: Placement | None = None, compass: int = COMPASS) -> list[list[int]]:
     """Continue each prompt (<start> + header + prime ids) until <end>; returns each tune's body
     ids (prime included, <end> last). The prime must already satisfy the grammar; the grammar's
     forced tokens (the bar countdown) are put into it. `bias` is added to every step's
-    log-probabilities (the mode prior); the floor prior needs `placement`."""
+    log-probabilities (the mode prior); the floor prior needs `placement`; the compass prior
+    counts from `compass` semitones."""
     states: list[FormState] = []
     prompts = [list(p) for p in prompts]
     for row, prompt in enumerate(prompts):
@@ -176,7 +179,7 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
             last = np.array([states[i].last_pitch for i in rows])[:, None]
             log_probabilities[rows] -= settings.repeat_prior * (grammar.table.pitch[None, :] == last)
         if settings.compass_prior:
-            log_probabilities -= settings.compass_prior * compass_stretch(lowest, highest, grammar.table.pitch)
+            log_probabilities -= settings.compass_prior * compass_stretch(lowest, highest, grammar.table.pitch, compass)
         if floor is not None:
             log_probabilities -= settings.floor_prior * floor.depth()
         if echo is not None:
@@ -207,12 +210,13 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     return [s.tokens for s in states]
 
 
-def compass_stretch(lowest: np.ndarray, highest: np.ndarray, pitch_of: np.ndarray) -> np.ndarray:
-    """(rows, vocab): semitones each pitch token would take a row's compass beyond COMPASS; 0 for
+def compass_stretch(lowest: np.ndarray, highest: np.ndarray, pitch_of: np.ndarray,
+                    limit: int = COMPASS) -> np.ndarray:
+    """(rows, vocab): semitones each pitch token would take a row's compass beyond `limit`; 0 for
     other tokens and for rows with no note yet (lowest inf)."""
     pitch = pitch_of[None, :]
     compass = np.maximum(highest[:, None], pitch) - np.minimum(lowest[:, None], pitch)
-    stretch = np.clip(compass - COMPASS, 0, None)
+    stretch = np.clip(compass - limit, 0, None)
     return np.where((pitch >= 0) & np.isfinite(lowest)[:, None], stretch, 0.0)
 
 

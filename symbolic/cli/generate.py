@@ -21,6 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         DEFAULT_REPEAT_PRIOR,
         DEFAULT_TOP_P,
     )
+    from symbolic.tune_types import BY_NAME
 
     parser = commands.add_parser(
         "generate", help="write new tunes with a trained model (default: the bundled one)",
@@ -68,9 +69,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "real dance tunes' rate)")
     parser.add_argument("--compass-prior", type=float, default=DEFAULT_COMPASS_PRIOR, metavar="X",
                         help="how close the tune keeps to a real tune's compass: log-probability taken for each "
-                             "semitone a note would stretch the span from its lowest to highest note beyond real tunes' "
-                             f"of its type ({COMPASS} semitones, 19 for reels, 20 for hornpipes) (0: as the model likes, which wanders 3-4 semitones wider than real tunes; default "
-                             "%(default)s)")
+                             "semitone a note would stretch the span from its lowest to highest note beyond real "
+                             f"tunes' of its type ({COMPASS} semitones; reels {BY_NAME['reel'].compass}, hornpipes "
+                             f"{BY_NAME['hornpipe'].compass}) (0: as the model likes, which wanders 3-4 semitones wider "
+                             "than real tunes; default %(default)s)")
     parser.add_argument("--floor-prior", type=float, default=DEFAULT_FLOOR_PRIOR, metavar="X",
                         help="how firmly the tune keeps above D4, the lowest note of the flute and whistle, as most "
                              "real dance tunes do: log-probability taken for each semitone a note would sound below "

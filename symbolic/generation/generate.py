@@ -158,8 +158,8 @@ class _Generator:
         scale = list(key.scale) + usual
         outside = table.is_pitch & ~np.isin(table.pitch % 12, scale)
         prior = request.sampling.mode_prior
-        strength = (default_mode_prior(model.tokenizer) if prior is None else prior) * MODE_PRIOR_SCALE.get(self.mode, 1.0)
-        bias = np.where(outside, -strength, 0.0)
+        strength = default_mode_prior(model.tokenizer) if prior is None else prior
+        bias = np.where(outside, -strength * MODE_PRIOR_SCALE.get(self.mode, 1.0), 0.0)
         if prior is None and model.tokenizer.normalise_to == "signature":
             for step, lift in ACCIDENTAL_LIFT.get(self.mode, {}).items():
                 bias[table.is_pitch & (table.pitch % 12 == (key.tonic_pitch_class + step) % 12)] += lift

@@ -15,6 +15,7 @@ from symbolic.generation.grammar import FormGrammar, FormState, GenerationError
 from symbolic.models.modelfile import ModelFile
 from symbolic.models.numpy_lstm import log_softmax
 from symbolic.tokens import HEADER_TOKENS, TokenizerSettings
+from symbolic.tune_types import OTHER
 
 # Log-probability taken from a note outside the requested mode's scale, by how the model's tokens
 # are keyed. Keyed to the tonic, the bundled model left alone put 0.83-0.90 of its notes in scale for
@@ -39,18 +40,18 @@ DEFAULT_REPEAT_PRIOR = 0.2
 # than real tunes' at every percentile. One compass for every type squeezed reels: 17 semitones
 # where real reels span 19, the feature a classifier told generated reels by best.
 DEFAULT_COMPASS_PRIOR = 0.5
-COMPASS = 17
+COMPASS = OTHER.compass
 # Log-probability taken for each semitone a note would sound below FLOOR (D4: the lowest note of
 # the flute and of the whistle as written) once the tune is in its key and octave. Most real dance
 # tunes keep above it, for those instruments: 0.88 of the 261 real test tunes, against 0.67 of the
 # bundled model's left alone, whose median pitch matched real tunes'; 0.83 at 2, 0.85 at 3
-# (300 samples, seed 0, benchmarks/musicality.py). Where a tune's octave is still open (its median
+# (300 samples, seed 0, benchmarks/musicality.py), 0.87 at 3 with the echo prior (3 runs). Where a tune's octave is still open (its median
 # between two placements), notes may pass below.
 DEFAULT_FLOOR_PRIOR = 3.0
 FLOOR = 62
 # Log-probability added to the token that carries on restating the bar 4 bars back or the same bar
-# of the part before (symbolic/generation/echo.py). Real test tunes restate 0.25 of their bars; the
-# bundled model 0.004 left alone, 0.23 at 4 (300 samples, seed 0). Echoing the bar 2 back as well
+# of the part before (symbolic/generation/echo.py). Real test tunes restate 0.26 of their bars; the
+# bundled model 0.004 left alone, 0.23 at 4 (3 runs of 300, benchmarks/musicality.py). Echoing the bar 2 back as well
 # chained restatements (a bar heard four times or more in 0.25 of the tunes, real 0.13; 0.17 now).
 DEFAULT_ECHO_PRIOR = 4.0
 ECHO_DISTANCES = (4,)
@@ -69,7 +70,7 @@ class SamplingSettings:
     mode_prior: float | None = None  # 0: the model's own choice of accidentals; None: `default_mode_prior`
     pickup_prior: float = DEFAULT_PICKUP_PRIOR  # added to the bar line that would end a pickup
     repeat_prior: float = DEFAULT_REPEAT_PRIOR  # taken from the pitch just played
-    compass_prior: float = DEFAULT_COMPASS_PRIOR  # taken per semitone of compass beyond COMPASS
+    compass_prior: float = DEFAULT_COMPASS_PRIOR  # taken per semitone of compass beyond the type's
     floor_prior: float = DEFAULT_FLOOR_PRIOR  # taken per semitone a note would sound below FLOOR
     echo_prior: float = DEFAULT_ECHO_PRIOR  # added to the token that restates an earlier bar
 

@@ -5,8 +5,8 @@ centres its pitches near B4, keeping its mode (or, with `TokenizerSettings.norma
 "signature", so its key signature has no sharps or flats: A dorian becomes D dorian, E minor
 A minor, and the notes of every mode's scale are the same white-key tokens); chords reduced to
 their melody (top) note; grace notes, chord symbols, part labels, titles and other header text
-dropped. `tokens_to_tune(tune_to_tokens(t))`
-gives back exactly `normalize(t)`: every note, rest, duration, tie, bar line, repeat and ending.
+dropped. `tokens_to_tune(tune_to_tokens(t))` gives back exactly `normalize(t)`: every note, rest,
+duration, tie, bar line, repeat and ending.
 
 Token forms (durations are in quarter notes, so `L:` does not change them):
 

@@ -51,8 +51,9 @@ DEFAULT_FLOOR_PRIOR = 3.0
 FLOOR = 62
 # Log-probability added to the token that carries on restating the bar 4 bars back or the same bar
 # of the part before (symbolic/generation/echo.py). Real test tunes restate 0.26 of their bars; the
-# bundled model 0.004 left alone, 0.23 at 4 (3 runs of 300, benchmarks/musicality.py). Echoing the bar 2 back as well
-# chained restatements (a bar heard four times or more in 0.25 of the tunes, real 0.13; 0.17 now).
+# bundled model 0.004 left alone, 0.23 at 4 (3 runs of 300, benchmarks/musicality.py). Echoing
+# the bar 2 back as well chained restatements (a bar heard four times or more in 0.25 of the
+# tunes, real 0.13; 0.17 without it).
 DEFAULT_ECHO_PRIOR = 4.0
 ECHO_DISTANCES = (4,)
 # The nucleus cut (top-p below 1) drops the rare events real tunes have: triplets, accidentals,

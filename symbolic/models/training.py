@@ -70,9 +70,9 @@ def train(corpus: str | Path, out: str | Path, config: ModelConfig, *, resume: b
     """Train `config.arch` on the corpus's train split, validating on its valid split. With
     `init_from` (a model folder of the same size and tokenizer settings, keyed to the tonic or the
     signature either way), training starts from that model's weights with a fresh optimizer and
-    schedule: fine-tuning a model pre-trained on a larger corpus on a smaller one. The corpus's tunes are then re-encoded into the base's vocabulary (a small
-    corpus seldom has every token a large one has); tunes with a token the base never saw are left
-    out, and counted."""
+    schedule: fine-tuning a model pre-trained on a larger corpus on a smaller one. The corpus's
+    tunes are then re-encoded into the base's vocabulary (a small corpus seldom has every token a
+    large one has); tunes with a token the base never saw are left out, and counted."""
     corpus, out = Path(corpus), Path(out)
     manifest = load_manifest(corpus)
     vocab = load_vocabulary(corpus)

@@ -1,6 +1,7 @@
 """Musicality of generated tunes beside real tunes of the same type: cadence, mode, register,
 rhythm, form and the classifier two-sample test (the figures of `symbolic evaluate --report`'s
-Musicality section, without the rest of the report), to measure a change before and after.
+Musicality section, without the rest of the report), to measure a change before and after; and
+where the tunes restate their bars by place in the form, and how far their second part rises.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
         [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--balance-modes]
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from symbolic.evaluation.classifier import real_baseline, two_sample_test  # noqa: E402
 from symbolic.evaluation.musicality import musicality_figures  # noqa: E402
 from symbolic.evaluation.report import musicality_markdown  # noqa: E402
+from symbolic.evaluation.restatement import restatement_profile, second_part_rise  # noqa: E402
 from symbolic.evaluation.run import (  # noqa: E402
     RealSet,
     load_real,
@@ -36,6 +38,7 @@ from symbolic.evaluation.run import (  # noqa: E402
     sample,
     with_written_keys,
 )
+from symbolic.generation.echo import SOURCES  # noqa: E402
 from symbolic.generation.sampler import SamplingSettings  # noqa: E402
 from symbolic.models.modelfile import load_model  # noqa: E402
 
@@ -57,6 +60,31 @@ def draw_headers(real: RealSet, samples: int, rng: np.random.Generator, balance_
         share = samples // len(modes) + (number < samples % len(modes))
         headers += [pool[i] for i in rng.integers(len(pool), size=share)]
     return headers
+
+
+def form_figures(tunes: list) -> dict:  # type: ignore[type-arg]
+    profile = restatement_profile(tunes)
+    return {"tunes_in_parts_of_8": profile["tunes"], "second_part_rise": second_part_rise(tunes),
+            **{name: profile[name].round(3).tolist() for name in ("first", "later")}}
+
+
+def form_markdown(report: dict) -> list[str]:  # type: ignore[type-arg]
+    """Where the tunes restate their bars, real / each model, and how far their second part rises."""
+    sets = [report["real"]["form"], *(m["form"] for m in report["models"])]
+    lines = ["", "Bars restated by place in the form (tunes in parts of 8 bars: "
+             + " / ".join(str(f["tunes_in_parts_of_8"]) for f in sets) + "); each cell real / "
+             + " / ".join(m["name"] for m in report["models"]) + ":", "",
+             "| part | restates | " + " | ".join(f"bar {j + 1}" for j in range(8)) + " |", "|---" * 10 + "|"]
+    for name in ("first", "later"):
+        for s, source in enumerate(SOURCES):
+            if name == "first" and source == "part":
+                continue
+            cells = [" / ".join(f"{f[name][s][j]:.2f}" for f in sets) for j in range(8)]
+            lines.append(f"| {name} | {source} | " + " | ".join(cells) + " |")
+    rises = [f["second_part_rise"] for f in sets]
+    lines += ["", "Second part's median pitch above the first's, mean semitones (share of tunes above): "
+              + " / ".join(f"{r['mean_rise']:+.1f} ({r['share_higher']:.2f})" if r["tunes"] else "-" for r in rises)]
+    return lines
 
 
 def main() -> None:
@@ -95,7 +123,7 @@ def main() -> None:
     found = [w for w in written if w is not None]
     report = {"split": args.split, "real": {"musicality": {
         **musicality_figures(real.tunes, found), "written_not_found": len(real.tunes) - len(found),
-        "classifier_baseline": real_baseline(real.tunes, args.seed)}}, "models": []}
+        "classifier_baseline": real_baseline(real.tunes, args.seed)}, "form": form_figures(real.tunes)}, "models": []}
     rng = np.random.default_rng(args.seed)
     headers = draw_headers(real, args.samples, rng, args.balance_modes)
     paths = args.model or [None]
@@ -105,11 +133,12 @@ def main() -> None:
     for name, path in zip(model_names(paths), paths, strict=True):
         tunes, fallbacks = sample(load_model(path), headers, args.seed, sampling, cadence=not args.no_cadence)
         report["models"].append({"name": name, "header_fallbacks": fallbacks, "musicality": {
-            **musicality_figures(tunes, tunes), "classifier": two_sample_test(tunes, real.tunes, args.seed)}})
+            **musicality_figures(tunes, tunes), "classifier": two_sample_test(tunes, real.tunes, args.seed)},
+            "form": form_figures(tunes)})
     print(f"{len(real.tunes)} real {args.split} tunes of {args.corpus}"
           + (f" (types {args.types})" if args.types else "") + f", {args.samples} samples a model, seed {args.seed}; "
           + ", ".join(f"{m['name']}: {m['header_fallbacks']} header fallbacks" for m in report["models"]) + "\n")
-    print("\n".join(musicality_markdown(report)))
+    print("\n".join(musicality_markdown(report) + form_markdown(report)))
     print(f"measured in {time.perf_counter() - started:.1f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -4,6 +4,7 @@ prior, pickups and endings. Each test is made to fail when its rule is broken or
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from fractions import Fraction
 
@@ -16,8 +17,9 @@ from symbolic.abc.reader import read_tune
 from symbolic.abc.writer import write_abc
 from symbolic.evaluation.musicality import has_pickup, restated_bars
 from symbolic.evaluation.parts import parts
+from symbolic.evaluation.restatement import restatement_profile
 from symbolic.evaluation.validity import abc2midi_clean, full_bars
-from symbolic.generation.echo import Echo
+from symbolic.generation.echo import Echo, Forms
 from symbolic.generation.generate import REGISTER_RANGE, generate, in_register, register_median
 from symbolic.generation.grammar import SHORTEST_FINAL, Cadence, FormGrammar, TokenTable
 from symbolic.generation.sampler import (
@@ -301,21 +303,50 @@ def test_echo_prior_restates_earlier_bars(counted_model: ModelFile) -> None:
         pairs = [restated_bars(t) for t in tunes]
         return sum(r for r, _ in pairs) / sum(n for _, n in pairs)
 
-    # A random model restates 0.006 of its bars left alone, 0.048 at the default, 0.51 at 20.
-    free, default, strict = restated(0.0), restated(SamplingSettings().echo_prior), restated(20.0)
-    assert 3 * free < default < strict
+    # A random model restates 0.006 of its bars left alone, 0.009 at 2, 0.18 at the default (12).
+    free, weak, default = restated(0.0), restated(2.0), restated(SamplingSettings().echo_prior)
+    assert free <= weak < default and 10 * free < default
 
 
-def test_echo_suggests_carrying_on_a_bar_two_full_bars_back() -> None:
+def test_echo_follows_each_part_s_form() -> None:
     tokens = ["<pad>", "bar:|", "left:2", "p:60", "p:62", "d:1/2", "d:1"]
-    steps = np.array([0, 0, 0, 0, 0, 1, 2])
-    pickup, first, second = [4, 5, 1], [2, 3, 5, 4, 5, 1], [2, 4, 6, 1]
-    echo = Echo(tokens, steps, 2, [pickup + first + second + [3], pickup + first + second + [4]], (2,))
-    # Row 0 opened its bar as the first full bar did (the pickup is not counted): carry on with
-    # its length; row 1 did not, so nothing is suggested.
-    assert [a.tolist() for a in echo.suggestions([0, 1])] == [[0], [5]]
-    echo.play(np.array([5, 5]), [0, 1])
-    assert [a.tolist() for a in echo.suggestions([0, 1])] == [[0], [4]]
+    # Parts of 4 bars, scaled to the forms' 8: first parts restate bar 1 in bar 3 (half a part
+    # back), later parts their bar 1 from the part before.
+    forms = Forms.from_counts(8, Counter({frozenset({(4, "half")}): 1}), Counter({frozenset({(0, "part")}): 1}))
+    pickup = [(4, (0, 0)), (5, (0, 0)), (1, (0, 0))]  # stands where bar 1 does, which replaces it
+    bar1 = [(2, (0, 0)), (3, (0, 0)), (5, (0, 0)), (4, (0, 0)), (5, (0, 0)), (1, (0, 0))]
+    bar2 = [(2, (0, 1)), (4, (0, 1)), (6, (0, 1)), (1, (0, 1))]
+    echo = Echo(tokens, 4, 2, [pickup + bar1 + bar2 + [(3, (0, 2))], pickup + bar1 + bar2 + [(4, (0, 2))]],
+                forms, np.random.default_rng(0))
+    # Row 0 opened bar 3 as bar 1 did: carry on with its length; row 1 did not: nothing.
+    assert [a.tolist() for a in echo.suggestions([0, 1], [(0, 2), (0, 2)])] == [[0], [5]]
+    assert [a.tolist() for a in echo.suggestions([0], [(0, 1)])] == [[], []]  # bar 2 is new
+    echo.play(np.array([5, 5]), [0, 1], [(0, 2), (0, 2)])
+    assert [a.tolist() for a in echo.suggestions([0, 1], [(0, 2), (0, 2)])] == [[0], [4]]
+    echo.play(np.array([0, 1]), [1], [(0, 2)])  # row 1 closes its bar; a later part opens
+    assert [a.tolist() for a in echo.suggestions([1], [(1, 0)])] == [[1], [3]]  # the part before's bar 1
+
+
+def test_forms_round_trip_and_fall_back_to_all_types() -> None:
+    forms = Forms.shipped("reel")
+    assert Forms.from_json(forms.bars_per_part, json.loads(json.dumps(forms.to_json()))) == forms
+    # Polkas are too few to count on their own; reels differ from all the types together.
+    assert Forms.shipped("polka") == Forms.shipped() != forms
+    first, counts = forms.first
+    assert frozenset({(4, "half"), (5, "half")}) in first[:3] and sum(counts) > 300
+
+
+def test_echo_prior_puts_restatements_where_the_form_does(counted_model: ModelFile,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every first part restates bars 1 and 2 in bars 5 and 6, later parts nothing; the grammar's
+    # own places (pickups, short last bars) must line up with the form's.
+    only = Forms.from_counts(8, Counter({frozenset({(4, "half"), (5, "half")}): 1}), Counter({frozenset(): 1}))
+    monkeypatch.setattr(Forms, "shipped", classmethod(lambda cls, kind="all": only))
+    tunes = generate(counted_model, count=20, tune_type="reel", seed=5, sampling=SamplingSettings(mode_prior=0.0))
+    profile = restatement_profile(tunes)
+    assert profile["tunes"] >= 15
+    assert min(profile["first"][0, 4:6]) > 0.5
+    assert profile["later"][0, 4:6].max() < 0.2
 
 
 def test_compass_stretch_counts_semitones_beyond_the_compass() -> None:

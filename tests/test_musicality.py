@@ -4,6 +4,7 @@ each on small hand-made tunes whose answer is known, including the tunes that mu
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,13 @@ from symbolic.evaluation.musicality import (
     rhythm_figures,
 )
 from symbolic.evaluation.report import musicality_markdown
+from symbolic.evaluation.restatement import (
+    bars_by_part,
+    restated_places,
+    restatement_forms,
+    restatement_profile,
+    second_part_rise,
+)
 from symbolic.tokens import normalize
 from symbolic.tune import Key
 
@@ -91,6 +99,38 @@ def test_restated_bars_are_the_same_notes_at_the_same_places() -> None:
     assert restated_bars(tune("A | d2f2 e2c2 | dcBA B4 | d2f2 e2c2 | dcB2 A2B2 | d2f2 e2c2 | d8 |]")) == (2, 7)
     assert restated_bars(tune("d2f2 e2c2 | d2f2 e2c3 | d8 |]")) == (0, 3)  # a length differs
     assert restated_bars(tune("d2f2 e2c2 | D2F2 E2C2 |]")) == (0, 2)  # an octave lower
+
+
+def test_bars_by_part_leave_out_pickups_and_second_endings() -> None:
+    # Each part opens with the pickup A, left out; its last bar is short by as much. The second
+    # part's second ending is not read; its first ending is its bar 2.
+    found = bars_by_part(tune("A | d2f2 e2c2 | d6 :: A | d2f2 e2c2 |1 B6 :|2 c6 |]"))
+    assert [len(part) for part in found] == [2, 2]
+    assert found[0][0] == found[1][0]
+    assert [pitch for pitch, _, _ in found[1][1]] == [71]  # B6, not c6
+
+
+def test_restatement_is_counted_by_place_in_the_form() -> None:
+    # Parts of 4 bars: bar 3 restates bar 1 (half a part back, and two bars back: the same bar),
+    # and the second part's last bar the first's; nothing else is restated.
+    a = tune("d2f2 e2c2 | B2A2 G2F2 | d2f2 e2c2 | d8 :: f2a2 g2e2 | f2d2 e2c2 | a2g2 f2e2 | d8 :|")
+    b = tune("d2f2 e2c2 | B2A2 G2F2 | A2B2 c2e2 | d8 :: f2a2 g2e2 | f2d2 e2c2 | a2g2 f2e2 | D8 :|")
+    found = bars_by_part(a)
+    assert restated_places(found, 0) == {(2, "half"), (2, "two")}
+    assert restated_places(found, 1) == {(3, "part")}
+    profile = restatement_profile([a, b, tune("d8 | d8 |]")], bars_per_part=4)  # the third has one part
+    assert profile["tunes"] == 2
+    assert profile["first"].tolist() == [[0, 0, 0.5, 0], [0, 0, 0.5, 0], [0, 0, 0, 0]]
+    assert profile["later"].tolist() == [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0.5]]
+    forms = restatement_forms([a, b], bars_per_part=4)
+    assert forms["first"] == Counter({frozenset({(2, "half"), (2, "two")}): 1, frozenset(): 1})
+    assert forms["later"] == Counter({frozenset({(3, "part")}): 1, frozenset(): 1})
+
+
+def test_second_part_rise_is_measured_from_the_parts_medians() -> None:
+    up = tune("d2f2 e2c2 | d8 :: a2f2 a2f2 | a8 :|")  # medians d (74), then a (81): +7
+    down = tune("d2f2 e2c2 | d8 :: D2F2 E2C2 | D8 :|")  # then D (62): -12
+    assert second_part_rise([up, down, tune("d8 | d8 |]")]) == {"tunes": 2, "mean_rise": -2.5, "share_higher": 0.5}
 
 
 # ------------------------------------------------------------------ mode, register, rhythm

@@ -19,6 +19,7 @@ import numpy as np
 from symbolic.abc.fields import default_unit
 from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError
+from symbolic.generation.echo import Forms
 from symbolic.generation.grammar import Cadence, FormGrammar, GenerationError, TokenTable
 from symbolic.generation.sampler import Placement, SamplingSettings, default_mode_prior, sample_tokens
 from symbolic.generation.titles import make_title
@@ -213,7 +214,7 @@ class _Generator:
     def sample(self, prompts: list[list[int]], placement: Placement) -> list[list[str]]:
         """Each prompt's tune as key-normalised tokens (header included, <end> dropped)."""
         bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng, self.bias,
-                               placement, BY_NAME[self.kind].compass)
+                               placement, BY_NAME[self.kind].compass, Forms.shipped(self.kind))
         return [self.header + without_controls(self.vocab.decode(body[:-1])) for body in bodies]
 
     def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]],

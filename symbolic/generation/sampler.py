@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbolic.generation.echo import Echo
+from symbolic.generation.echo import Echo, Forms, Where
 from symbolic.generation.grammar import FormGrammar, FormState, GenerationError
 from symbolic.models.modelfile import ModelFile
 from symbolic.models.numpy_lstm import log_softmax
@@ -49,13 +49,12 @@ COMPASS = OTHER.compass
 # between two placements), notes may pass below.
 DEFAULT_FLOOR_PRIOR = 3.0
 FLOOR = 62
-# Log-probability added to the token that carries on restating the bar 4 bars back or the same bar
-# of the part before (symbolic/generation/echo.py). Real test tunes restate 0.26 of their bars; the
-# bundled model 0.004 left alone, 0.23 at 4 (3 runs of 300, benchmarks/musicality.py). Echoing
-# the bar 2 back as well chained restatements (a bar heard four times or more in 0.25 of the
-# tunes, real 0.13; 0.17 without it).
-DEFAULT_ECHO_PRIOR = 4.0
-ECHO_DISTANCES = (4,)
+# Log-probability added to the token that carries on restating the bar its part's form names
+# (symbolic/generation/echo.py). The model follows a strong hint or hardly any: on 200 training
+# reels with the forms of all types, where 0.73 of the forms restate bar 1 in bar 5, 0.22 did at 4,
+# 0.61 at 8, 0.66 at 12; with the reels' own forms, the reels restated 0.23, 0.25 and 0.25 of their
+# bars at 8, 12 and 16 (real reels 0.28).
+DEFAULT_ECHO_PRIOR = 12.0
 # The nucleus cut (top-p below 1) drops the rare events real tunes have: triplets, accidentals,
 # dotted sixteenths. At 0.95 a classifier told the bundled model's tunes from real ones 0.73 of the
 # time, at 1.0 (the whole distribution) 0.69 (benchmarks/musicality.py).
@@ -133,12 +132,14 @@ class Placement:
 
 def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int]], settings: SamplingSettings,
                   rng: np.random.Generator, bias: np.ndarray | None = None,
-                  placement: Placement | None = None, compass: int = COMPASS) -> list[list[int]]:
+                  placement: Placement | None = None, compass: int = COMPASS,
+                  forms: Forms | None = None) -> list[list[int]]:
     """Continue each prompt (<start> + header + prime ids) until <end>; returns each tune's body
     ids (prime included, <end> last). The prime must already satisfy the grammar; the grammar's
     forced tokens (the bar countdown) are put into it. `bias` is added to every step's
     log-probabilities (the mode prior); the floor prior needs `placement`; the compass prior
-    counts from `compass` semitones."""
+    counts from `compass` semitones; the echo prior draws each part's form from `forms` (those of
+    every type the bundled model learned, when None)."""
     states: list[FormState] = []
     prompts = [list(p) for p in prompts]
     for row, prompt in enumerate(prompts):
@@ -160,8 +161,8 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     lowest = np.array([min((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=np.inf) for s in states])
     highest = np.array([max((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=-np.inf) for s in states])
     floor = Floor(placement, [s.tokens for s in states], pitch_of) if settings.floor_prior and placement else None
-    distances = tuple(sorted({*ECHO_DISTANCES, grammar.bars_per_part}))
-    echo = (Echo(model.vocab.tokens, grammar.table.duration, grammar.bar_steps, [s.tokens for s in states], distances)
+    echo = (Echo(model.vocab.tokens, grammar.bars_per_part, grammar.parts,
+                 [_with_places(grammar, s.tokens) for s in states], forms or Forms.shipped(), rng.spawn(1)[0])
             if settings.echo_prior else None)
     for _ in range(grammar.max_tokens()):
         active = [i for i, s in enumerate(states) if s.expect != "done"]
@@ -185,7 +186,8 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         if floor is not None:
             log_probabilities -= settings.floor_prior * floor.depth()
         if echo is not None:
-            log_probabilities[echo.suggestions(active)] += settings.echo_prior
+            log_probabilities[echo.suggestions(active, [(states[i].part, states[i].bar) for i in active])] \
+                += settings.echo_prior
         for i, s in enumerate(states):
             if s.expect == "done":
                 allowed[i] = False
@@ -195,6 +197,7 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         cumulative = np.cumsum(probabilities, axis=1)
         draws = rng.random((len(states), 1)) * cumulative[:, -1:]
         chosen = np.minimum((cumulative <= draws).sum(axis=1), probabilities.shape[1] - 1)
+        places = [(states[i].part, states[i].bar) for i in active]
         for i in active:
             grammar.advance(states[i], int(chosen[i]))
         played = pitch_of[chosen]
@@ -204,12 +207,22 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         if floor is not None:
             floor.play(played)
         if echo is not None:
-            echo.play(chosen, active)
+            echo.play(chosen, active, places)
         step.feed(chosen)  # finished tunes were only allowed padding, which keeps their state
     unfinished = [i for i, s in enumerate(states) if s.expect != "done"]
     if unfinished:
         raise GenerationError(f"{len(unfinished)} tunes did not finish within {grammar.max_tokens()} tokens")
     return [s.tokens for s in states]
+
+
+def _with_places(grammar: FormGrammar, tokens: list[int]) -> list[tuple[int, Where]]:
+    """Each token with the place (part, bar) of the bar it is written in."""
+    state, found = grammar.new_state(), []
+    state.given = True
+    for token in tokens:
+        found.append((token, (state.part, state.bar)))
+        grammar.advance(state, token)
+    return found
 
 
 def compass_stretch(lowest: np.ndarray, highest: np.ndarray, pitch_of: np.ndarray,

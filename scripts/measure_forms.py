@@ -1,4 +1,5 @@
-"""Measure the forms of real tunes' parts, which bars restate which, for the echo prior.
+"""Measure the forms of real tunes' parts, which bars restate which and how often a part closes at
+home, for the echo prior and the sampler's part closes.
 
     PYTHONPATH=. .venv/bin/python scripts/measure_forms.py CORPUS [--split train] [--out symbolic/generation/forms.json]
 
@@ -19,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from symbolic.atomic import write_text_atomically  # noqa: E402
-from symbolic.evaluation.restatement import restatement_forms  # noqa: E402
+from symbolic.evaluation.restatement import home_closes, restatement_forms  # noqa: E402
 from symbolic.evaluation.run import load_real  # noqa: E402
 from symbolic.generation.echo import ALL_TYPES, FORMS_FILE, Forms  # noqa: E402
 from symbolic.tune import Tune  # noqa: E402
@@ -42,13 +43,15 @@ def main() -> None:
     by_type = {}
     for kind, tunes in sorted(groups.items()):
         counted = restatement_forms(tunes, BARS_PER_PART)
-        forms = Forms.from_counts(BARS_PER_PART, counted["first"], counted["later"])
+        home, parts = home_closes(tunes)
+        forms = Forms.from_counts(BARS_PER_PART, counted["first"], counted["later"], home / parts)
         first = sum(forms.first[1])
         if first >= MIN_FIRST_PARTS or kind == ALL_TYPES:
             by_type[kind] = forms.to_json()
             print(f"{kind}: {first} first parts in {len(forms.first[0])} forms, the commonest "
                   f"{', '.join(f'{c / first:.2f}' for c in forms.first[1][:4])}; "
-                  f"{sum(forms.later[1])} later parts in {len(forms.later[0])} forms")
+                  f"{sum(forms.later[1])} later parts in {len(forms.later[0])} forms; "
+                  f"{forms.home_close:.2f} of {parts} parts before the last close at home")
     text = json.dumps({"bars_per_part": BARS_PER_PART, "by_type": by_type})
     write_text_atomically(args.out, text + "\n")
 

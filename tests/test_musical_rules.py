@@ -133,6 +133,18 @@ def test_cadence_rule_ends_parts_on_the_tonic_chord_and_tunes_on_the_tonic(count
     assert sum(last_notes_of_parts(t)[-1].pitches[-1] % 12 == key.tonic_pitch_class for t in free) < 20
 
 
+def test_parts_close_at_home_as_often_as_asked(counted_model: ModelFile) -> None:
+    shortest = min(Meter("6/8").beat, SHORTEST_FINAL)
+
+    def first_parts_home(share: float) -> list[bool]:
+        tunes = generate(counted_model, count=30, tune_type="jig", key="A", seed=6,
+                         sampling=SamplingSettings(home_close=share))
+        return [n.pitches[-1] % 12 == 9 and n.duration >= shortest for n in (last_notes_of_parts(t)[0] for t in tunes)]
+
+    assert all(first_parts_home(1.0))  # on A, at least a dotted quarter long, as the tune ends
+    assert sum(first_parts_home(0.0)) < 15  # the random model, left to any tonic-chord tone: 2 of 30
+
+
 def test_cadence_for_a_mode_is_read_off_its_tonic_chord() -> None:
     table = TokenTable(Vocabulary.build(tune_to_tokens(read_tune(JIG), COUNTED) + ["tie", "rest", "<end>"]))
     cadence = Cadence.for_mode("dorian", Meter("6/8"), table)

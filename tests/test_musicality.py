@@ -31,6 +31,7 @@ from symbolic.evaluation.musicality import (
 from symbolic.evaluation.report import musicality_markdown
 from symbolic.evaluation.restatement import (
     bars_by_part,
+    home_closes,
     restated_places,
     restatement_forms,
     restatement_profile,
@@ -125,6 +126,13 @@ def test_restatement_is_counted_by_place_in_the_form() -> None:
     forms = restatement_forms([a, b], bars_per_part=4)
     assert forms["first"] == Counter({frozenset({(2, "half"), (2, "two")}): 1, frozenset(): 1})
     assert forms["later"] == Counter({frozenset({(3, "part")}): 1, frozenset(): 1})
+
+
+def test_home_closes_are_parts_before_the_last_ending_on_a_long_tonic() -> None:
+    home = tune("d2f2 e2c2 | B2A2 d4 :: f2a2 g2e2 | d8 :|")  # the first part ends on a half note d
+    short = tune("d2f2 e2c2 | B2A2 G2d2 :: f2a2 g2e2 | d8 :|")  # on a quarter (a beat of 4/4 is one)
+    away = tune("d2f2 e2c2 | B2A2 A4 :: f2a2 g2e2 | d8 :|")
+    assert home_closes([home, short, away, tune("d8 | d8 |]")]) == (2, 3)
 
 
 def test_second_part_rise_is_measured_from_the_parts_medians() -> None:

@@ -79,10 +79,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "it (0: as the model likes, which goes below twice as often as real tunes; default "
                              "%(default)s)")
     parser.add_argument("--echo-prior", type=float, default=DEFAULT_ECHO_PRIOR, metavar="X",
-                        help="how often a bar restates an earlier one (4 bars back, or the same bar of the part "
-                             "before), as a tune's phrases answer each other: log-probability added to the "
-                             "note that carries the restatement on (0: as the model likes, which hardly ever "
-                             "restates a bar; default %(default)s: about real dance tunes' quarter of their bars)")
+                        help="how firmly a bar restates the earlier one its part's form names, as a tune's "
+                             "phrases answer each other (each part's form is drawn from real dance tunes' of the type: "
+                             "bars 5 and 6 restating bars 1 and 2, bar 3 recalling bar 1, a later part closing as the "
+                             "one before): log-probability added to the note that carries the restatement on (0: as "
+                             "the model likes, which hardly ever restates a bar; default %(default)s)")
+    parser.add_argument("--home-close", type=float, metavar="SHARE",
+                        help="share of the parts before the last that close at home as the tune does, on the tonic "
+                             "with a long note (1: every part; default: as real dance tunes of the type, from 0.43 "
+                             "of reels' parts to 0.72 of jigs'; the others end on a tonic-chord tone)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
@@ -134,7 +139,7 @@ def _generate(args: argparse.Namespace) -> int:
                       pickups=args.pickups, endings=args.endings,
                       sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
                                                 args.repeat_prior, args.compass_prior, args.floor_prior,
-                                                args.echo_prior))
+                                                args.echo_prior, args.home_close))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

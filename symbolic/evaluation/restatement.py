@@ -1,6 +1,6 @@
 """Where in its form a tune restates its bars: the bar half a part back, two bars back, or the same
-bar of the part before, at each bar of the first part and of the later ones; and how far its second
-part rises above the first.
+bar of the part before, at each bar of the first part and of the later ones; how its parts before
+the last close; and how far its second part rises above the first.
 
 Real dance tunes do it in a few places only: the second phrase of a part answers the first (bars 5
 and 6 of an eight-bar part restate bars 1 and 2), bar 3 often recalls bar 1, and a later part
@@ -19,6 +19,7 @@ import numpy as np
 
 from symbolic.evaluation.musicality import ENDING_BARS
 from symbolic.generation.echo import SOURCES, Place, source_of
+from symbolic.generation.grammar import SHORTEST_FINAL
 from symbolic.tune import Bar, MeterChange, Note, Tune
 
 BarNotes = tuple[tuple[int | None, Fraction, Fraction], ...]  # (pitch or None, length, onset in the bar)
@@ -128,3 +129,18 @@ def second_part_rise(tunes: Sequence[Tune]) -> dict[str, float | int | None]:
             rises.append(float(medians[1] - medians[0]))
     return {"tunes": len(rises), "mean_rise": float(np.mean(rises)) if rises else None,
             "share_higher": float(np.mean(np.array(rises) > 0)) if rises else None}
+
+
+def home_closes(tunes: Sequence[Tune]) -> tuple[int, int]:
+    """(parts before a tune's last that close at home as a tune ends: on the tonic, on a note at
+    least a beat or a quarter note long, whichever is shorter (the grammar's final); such parts)."""
+    home = total = 0
+    for tune in tunes:
+        shortest = min(tune.meter.beat, SHORTEST_FINAL)
+        for part in bars_by_part(tune)[:-1]:
+            notes = [(pitch, length) for pitch, length, _ in part[-1] if pitch is not None]
+            if notes:
+                total += 1
+                pitch, length = notes[-1]
+                home += (pitch - tune.key.tonic_pitch_class) % 12 == 0 and length >= shortest
+    return home, total

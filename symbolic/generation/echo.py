@@ -51,30 +51,31 @@ def source_of(part: int, bar: int, source: str, bars_per_part: int) -> Where | N
 @dataclass(frozen=True)
 class Forms:
     """The restated places of real tunes' parts, first and later, with how often each was seen,
-    counted in parts of `bars_per_part` bars."""
+    counted in parts of `bars_per_part` bars; and how often a part before the last closes at home."""
 
     bars_per_part: int
     first: tuple[tuple[frozenset[Place], ...], tuple[int, ...]]
     later: tuple[tuple[frozenset[Place], ...], tuple[int, ...]]
+    home_close: float = 0.0  # the share of parts before the last that close at home, as the tune ends
 
     @classmethod
     def from_counts(cls, bars_per_part: int, first: Counter[frozenset[Place]],
-                    later: Counter[frozenset[Place]]) -> Forms:
+                    later: Counter[frozenset[Place]], home_close: float = 0.0) -> Forms:
         def table(counts: Counter[frozenset[Place]]) -> tuple[tuple[frozenset[Place], ...], tuple[int, ...]]:
             ordered = counts.most_common()
             return tuple(form for form, _ in ordered), tuple(count for _, count in ordered)
-        return cls(bars_per_part, table(first), table(later))
+        return cls(bars_per_part, table(first), table(later), home_close)
 
     def to_json(self) -> dict[str, object]:
         def rows(table: tuple[tuple[frozenset[Place], ...], tuple[int, ...]]) -> list[object]:
             return [[count, sorted([bar, source] for bar, source in form)] for form, count in zip(*table, strict=True)]
-        return {"first": rows(self.first), "later": rows(self.later)}
+        return {"first": rows(self.first), "later": rows(self.later), "home_close": round(self.home_close, 3)}
 
     @classmethod
     def from_json(cls, bars_per_part: int, data: dict[str, Any]) -> Forms:
         def counts(rows: list[Any]) -> Counter[frozenset[Place]]:
             return Counter({frozenset((int(bar), str(source)) for bar, source in form): int(count) for count, form in rows})
-        return cls.from_counts(bars_per_part, counts(data["first"]), counts(data["later"]))
+        return cls.from_counts(bars_per_part, counts(data["first"]), counts(data["later"]), float(data["home_close"]))
 
     @classmethod
     @cache

@@ -20,7 +20,8 @@ and the second ending, as long, closes the part (`|]` the tune).
 
 The cadence rule (on unless asked off): the last note of a part is a tone of the tonic chord,
 and the tune's last note is the tonic, at least a beat or a quarter note long, whichever is
-shorter (real reels in cut time end on a quarter, jigs on a quarter or a dotted quarter). In the
+shorter (real reels in cut time end on a quarter, jigs on a quarter or a dotted quarter); so is
+the last note of each part in the state's `homes` (the sampler draws them). In the
 last bar of a part a note that would fill the bar must be such a tone, a rest or another note
 never fills it, and no note is tied there; in the tune's last bar every other note leaves room
 for such a final.
@@ -137,14 +138,16 @@ class FormState:
     first_pickup: int = 0  # the tune's pickup, which every later part repeats
     opening: bool = False  # in a part's pickup, or in the tune's first stretch, which may become one
     given: bool = False  # the user's opening bars are being read: they keep their own cadences
+    homes: frozenset[int] = frozenset()  # parts before the last that close at home, as the tune ends
     tokens: list[int] = field(default_factory=list)
 
     @property
     def role(self) -> str:
-        """What the bar being written closes: `final` (the tune), `part`, or nothing."""
+        """What the bar being written closes: `final` (the tune, or a part that closes as it
+        does), `part`, or nothing."""
         if self.bar != self.bars_per_part - 1 or self.ending == 1:
             return ""
-        return "final" if self.part == self.parts - 1 else "part"
+        return "final" if self.part == self.parts - 1 or self.part in self.homes else "part"
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ class SamplingSettings:
     compass_prior: float = DEFAULT_COMPASS_PRIOR  # taken per semitone of compass beyond the type's
     floor_prior: float = DEFAULT_FLOOR_PRIOR  # taken per semitone a note would sound below FLOOR
     echo_prior: float = DEFAULT_ECHO_PRIOR  # added to the token that restates an earlier bar
+    home_close: float | None = None  # share of parts before the last closing as the tune; None: real tunes'
 
     def __post_init__(self) -> None:
         if not 0 <= self.pickup_prior <= MAX_MODE_PRIOR:
@@ -85,6 +86,8 @@ class SamplingSettings:
             raise GenerationError(f"the floor prior must be 0..{MAX_MODE_PRIOR:g}, got {self.floor_prior}")
         if not 0 <= self.echo_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the echo prior must be 0..{MAX_MODE_PRIOR:g}, got {self.echo_prior}")
+        if self.home_close is not None and not 0 <= self.home_close <= 1:
+            raise GenerationError(f"the share of parts closing at home must be 0..1, got {self.home_close}")
         if self.mode_prior is not None and not 0 <= self.mode_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the mode prior must be 0..{MAX_MODE_PRIOR:g}, got {self.mode_prior}")
         if not 0.05 <= self.temperature <= 5:
@@ -138,8 +141,10 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     ids (prime included, <end> last). The prime must already satisfy the grammar; the grammar's
     forced tokens (the bar countdown) are put into it. `bias` is added to every step's
     log-probabilities (the mode prior); the floor prior needs `placement`; the compass prior
-    counts from `compass` semitones; the echo prior draws each part's form from `forms` (those of
-    every type the bundled model learned, when None)."""
+    counts from `compass` semitones. From `forms` (those of every type the bundled model learned,
+    when None) the echo prior draws each part's form, and the grammar's cadence which parts before
+    the last close at home, as the tune does (`SamplingSettings.home_close` of them, or the forms'
+    share)."""
     states: list[FormState] = []
     prompts = [list(p) for p in prompts]
     for row, prompt in enumerate(prompts):
@@ -156,13 +161,18 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         state.given = False
         prompts[row] = prompt[: 1 + HEADER_TOKENS] + state.tokens
         states.append(state)
+    forms = forms or Forms.shipped()
+    home_close = forms.home_close if settings.home_close is None else settings.home_close
+    draws = rng.spawn(1)[0]
+    for state in states:  # a part that closes at home lets a later one close as it did (the echo)
+        state.homes = frozenset(p for p in range(grammar.parts - 1) if draws.random() < home_close)
     step = _stepper(model, prompts)
     pitch_of = grammar.table.pitch
     lowest = np.array([min((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=np.inf) for s in states])
     highest = np.array([max((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=-np.inf) for s in states])
     floor = Floor(placement, [s.tokens for s in states], pitch_of) if settings.floor_prior and placement else None
     echo = (Echo(model.vocab.tokens, grammar.bars_per_part, grammar.parts,
-                 [_with_places(grammar, s.tokens) for s in states], forms or Forms.shipped(), rng.spawn(1)[0])
+                 [_with_places(grammar, s.tokens) for s in states], forms, draws)
             if settings.echo_prior else None)
     for _ in range(grammar.max_tokens()):
         active = [i for i, s in enumerate(states) if s.expect != "done"]

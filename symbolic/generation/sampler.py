@@ -163,21 +163,22 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         states.append(state)
     forms = forms or Forms.shipped()
     home_close = forms.home_close if settings.home_close is None else settings.home_close
-    draws = rng.spawn(1)[0]
+    form_rng = rng.spawn(1)[0]  # its draws leave the sampling's own stream as it was
     for state in states:  # a part that closes at home lets a later one close as it did (the echo)
-        state.homes = frozenset(p for p in range(grammar.parts - 1) if draws.random() < home_close)
+        state.homes = frozenset(p for p in range(grammar.parts - 1) if form_rng.random() < home_close)
     step = _stepper(model, prompts)
     pitch_of = grammar.table.pitch
     lowest = np.array([min((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=np.inf) for s in states])
     highest = np.array([max((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=-np.inf) for s in states])
     floor = Floor(placement, [s.tokens for s in states], pitch_of) if settings.floor_prior and placement else None
     echo = (Echo(model.vocab.tokens, grammar.bars_per_part, grammar.parts,
-                 [_with_places(grammar, s.tokens) for s in states], forms, draws)
+                 [_with_places(grammar, s.tokens) for s in states], forms, form_rng)
             if settings.echo_prior else None)
     for _ in range(grammar.max_tokens()):
         active = [i for i, s in enumerate(states) if s.expect != "done"]
         if not active:
             break
+        places = [(states[i].part, states[i].bar) for i in active]  # where each token now goes
         log_probabilities = step.log_probabilities()
         if bias is not None:
             log_probabilities = log_probabilities + bias
@@ -196,8 +197,7 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         if floor is not None:
             log_probabilities -= settings.floor_prior * floor.depth()
         if echo is not None:
-            log_probabilities[echo.suggestions(active, [(states[i].part, states[i].bar) for i in active])] \
-                += settings.echo_prior
+            log_probabilities[echo.suggestions(active, places)] += settings.echo_prior
         for i, s in enumerate(states):
             if s.expect == "done":
                 allowed[i] = False
@@ -207,7 +207,6 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         cumulative = np.cumsum(probabilities, axis=1)
         draws = rng.random((len(states), 1)) * cumulative[:, -1:]
         chosen = np.minimum((cumulative <= draws).sum(axis=1), probabilities.shape[1] - 1)
-        places = [(states[i].part, states[i].bar) for i in active]
         for i in active:
             grammar.advance(states[i], int(chosen[i]))
         played = pitch_of[chosen]

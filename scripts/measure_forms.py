@@ -1,7 +1,9 @@
 """Measure the forms of real tunes' parts, which bars restate which and how often a part closes at
-home, for the echo prior and the sampler's part closes.
+home, for the echo prior and the sampler's part closes; and the degrees their first notes fall on,
+by mode, for the opening prior.
 
-    PYTHONPATH=. .venv/bin/python scripts/measure_forms.py CORPUS [--split train] [--out symbolic/generation/forms.json]
+    PYTHONPATH=. .venv/bin/python scripts/measure_forms.py CORPUS [--split train]
+        [--out symbolic/generation/forms.json] [--openings symbolic/generation/openings.json]
 
 CORPUS is a corpus folder (`symbolic corpus build`); the shipped forms come from the dance tunes
 the bundled model learned from (its corpus-dance, train split). Parts of eight bars are counted,
@@ -20,9 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from symbolic.atomic import write_text_atomically  # noqa: E402
+from symbolic.evaluation.musicality import first_degree  # noqa: E402
 from symbolic.evaluation.restatement import home_closes, restatement_forms  # noqa: E402
 from symbolic.evaluation.run import load_real  # noqa: E402
 from symbolic.generation.echo import ALL_TYPES, FORMS_FILE, Forms  # noqa: E402
+from symbolic.generation.opening import OPENINGS_FILE  # noqa: E402
 from symbolic.tune import Tune  # noqa: E402
 
 BARS_PER_PART = 8
@@ -34,6 +38,7 @@ def main() -> None:
     parser.add_argument("corpus")
     parser.add_argument("--split", default="train")
     parser.add_argument("--out", type=Path, default=FORMS_FILE)
+    parser.add_argument("--openings", type=Path, default=OPENINGS_FILE)
     args = parser.parse_args()
     real = load_real(args.corpus, args.split)
     groups: dict[str, list[Tune]] = defaultdict(list)
@@ -54,6 +59,18 @@ def main() -> None:
                   f"{forms.home_close:.2f} of {parts} parts before the last close at home")
     text = json.dumps({"bars_per_part": BARS_PER_PART, "by_type": by_type})
     write_text_atomically(args.out, text + "\n")
+    openings: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"first": [0] * 12, "after_pickup": [0] * 12})
+    for tune in real.tunes:
+        for name, after_pickup in (("first", False), ("after_pickup", True)):
+            degree = first_degree(tune, after_pickup)
+            if degree is not None:
+                openings[tune.key.mode][name][degree] += 1
+    write_text_atomically(args.openings, json.dumps({"by_mode": dict(sorted(openings.items()))}) + "\n")
+    for mode, entry in sorted(openings.items()):
+        for name, counts in entry.items():
+            shares = sorted(((c / max(sum(counts), 1), d) for d, c in enumerate(counts)), reverse=True)[:4]
+            print(f"{mode}, {name.replace('_', ' ')}: {sum(counts)} tunes, degrees "
+                  + ", ".join(f"{d} ({share:.2f})" for share, d in shares))
 
 if __name__ == "__main__":
     main()

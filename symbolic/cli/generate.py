@@ -17,6 +17,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         DEFAULT_ECHO_PRIOR,
         DEFAULT_FLOOR_PRIOR,
         DEFAULT_MODE_PRIOR,
+        DEFAULT_OPENING_PRIOR,
         DEFAULT_PICKUP_PRIOR,
         DEFAULT_REPEAT_PRIOR,
         DEFAULT_TOP_P,
@@ -88,6 +89,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="share of the parts before the last that close at home as the tune does, on the tonic "
                              "with a long note (1: every part; default: as real dance tunes of the type, from 0.43 "
                              "of reels' parts to 0.72 of jigs'; the others end on a tonic-chord tone)")
+    parser.add_argument("--opening-prior", type=float, default=DEFAULT_OPENING_PRIOR, metavar="X",
+                        help="how far the first note, and the first after a pickup, fall on the degrees real dance "
+                             "tunes of the mode open on, 0..1 (0: as the model likes, which opens minor tunes on "
+                             "their third and seventh, as their relative majors; default %(default)s: as real tunes)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
@@ -139,7 +144,7 @@ def _generate(args: argparse.Namespace) -> int:
                       pickups=args.pickups, endings=args.endings,
                       sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
                                                 args.repeat_prior, args.compass_prior, args.floor_prior,
-                                                args.echo_prior, args.home_close))
+                                                args.echo_prior, args.home_close, args.opening_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

@@ -56,6 +56,19 @@ def _notes_with_keys(tune: Tune) -> Iterator[tuple[Note | Bar, Key]]:
             yield element, key
 
 
+def first_degree(tune: Tune, after_pickup: bool = False) -> int | None:
+    """The tune's first melody note (a pickup's, if it has one) in semitones above the tonic; with
+    `after_pickup`, the first note after the pickup (None for a tune without one)."""
+    if after_pickup and not has_pickup(tune):
+        return None
+    bar_seen = False
+    for element, key in _notes_with_keys(tune):
+        bar_seen = bar_seen or (type(element) is Bar and element.onset > 0)
+        if type(element) is Note and element.pitch is not None and (bar_seen or not after_pickup):
+            return (element.pitch - key.tonic_pitch_class) % 12
+    return None
+
+
 def last_note(tune: Tune) -> tuple[int, Key] | None:
     """The tune's last sounding melody note and the key in force there."""
     found = None

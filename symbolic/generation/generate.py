@@ -21,6 +21,7 @@ from symbolic.abc.reader import read_tune
 from symbolic.errors import SymbolicError
 from symbolic.generation.echo import Forms
 from symbolic.generation.grammar import Cadence, FormGrammar, GenerationError, TokenTable
+from symbolic.generation.opening import Opening
 from symbolic.generation.sampler import Placement, SamplingSettings, default_mode_prior, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
@@ -165,6 +166,7 @@ class _Generator:
             for step, lift in ACCIDENTAL_LIFT.get(self.mode, {}).items():
                 bias[table.is_pitch & (table.pitch % 12 == (key.tonic_pitch_class + step) % 12)] += lift
         self.bias = bias if bias.any() else None
+        self.opening = Opening.for_mode(self.mode, self.token_tonic)
         self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None
 
     def _known(self, name: str) -> list[str]:
@@ -214,7 +216,7 @@ class _Generator:
     def sample(self, prompts: list[list[int]], placement: Placement) -> list[list[str]]:
         """Each prompt's tune as key-normalised tokens (header included, <end> dropped)."""
         bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng, self.bias,
-                               placement, BY_NAME[self.kind].compass, Forms.shipped(self.kind))
+                               placement, BY_NAME[self.kind].compass, Forms.shipped(self.kind), self.opening)
         return [self.header + without_controls(self.vocab.decode(body[:-1])) for body in bodies]
 
     def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]],

@@ -12,6 +12,7 @@ import numpy as np
 
 from symbolic.generation.echo import Echo, Forms, Where
 from symbolic.generation.grammar import FormGrammar, FormState, GenerationError
+from symbolic.generation.opening import Opening, reweigh_opening
 from symbolic.models.modelfile import ModelFile
 from symbolic.models.numpy_lstm import log_softmax
 from symbolic.tokens import HEADER_TOKENS, TokenizerSettings
@@ -55,6 +56,7 @@ FLOOR = 62
 # 0.61 at 8, 0.66 at 12; with the reels' own forms, the reels restated 0.23, 0.25 and 0.25 of their
 # bars at 8, 12 and 16 (real reels 0.28).
 DEFAULT_ECHO_PRIOR = 12.0
+DEFAULT_OPENING_PRIOR = 1.0  # the first note's degree drawn as real tunes' of the mode (generation/opening.py)
 # The nucleus cut (top-p below 1) drops the rare events real tunes have: triplets, accidentals,
 # dotted sixteenths. At 0.95 a classifier told the bundled model's tunes from real ones 0.73 of the
 # time, at 1.0 (the whole distribution) 0.69 (benchmarks/musicality.py).
@@ -74,6 +76,7 @@ class SamplingSettings:
     floor_prior: float = DEFAULT_FLOOR_PRIOR  # taken per semitone a note would sound below FLOOR
     echo_prior: float = DEFAULT_ECHO_PRIOR  # added to the token that restates an earlier bar
     home_close: float | None = None  # share of parts before the last closing as the tune; None: real tunes'
+    opening_prior: float = DEFAULT_OPENING_PRIOR  # 0..1: how far the first note's degree moves to real tunes'
 
     def __post_init__(self) -> None:
         if not 0 <= self.pickup_prior <= MAX_MODE_PRIOR:
@@ -84,6 +87,8 @@ class SamplingSettings:
             raise GenerationError(f"the compass prior must be 0..{MAX_MODE_PRIOR:g}, got {self.compass_prior}")
         if not 0 <= self.floor_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the floor prior must be 0..{MAX_MODE_PRIOR:g}, got {self.floor_prior}")
+        if not 0 <= self.opening_prior <= 1:
+            raise GenerationError(f"the opening prior must be 0..1, got {self.opening_prior}")
         if not 0 <= self.echo_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the echo prior must be 0..{MAX_MODE_PRIOR:g}, got {self.echo_prior}")
         if self.home_close is not None and not 0 <= self.home_close <= 1:
@@ -136,7 +141,7 @@ class Placement:
 def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int]], settings: SamplingSettings,
                   rng: np.random.Generator, bias: np.ndarray | None = None,
                   placement: Placement | None = None, compass: int = COMPASS,
-                  forms: Forms | None = None) -> list[list[int]]:
+                  forms: Forms | None = None, opening: Opening | None = None) -> list[list[int]]:
     """Continue each prompt (<start> + header + prime ids) until <end>; returns each tune's body
     ids (prime included, <end> last). The prime must already satisfy the grammar; the grammar's
     forced tokens (the bar countdown) are put into it. `bias` is added to every step's
@@ -144,7 +149,8 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     counts from `compass` semitones. From `forms` (those of every type the bundled model learned,
     when None) the echo prior draws each part's form, and the grammar's cadence which parts before
     the last close at home, as the tune does (`SamplingSettings.home_close` of them, or the forms'
-    share)."""
+    share). The opening prior moves the pitch class of the first note, and of the first after a
+    pickup, towards `opening`'s shares."""
     states: list[FormState] = []
     prompts = [list(p) for p in prompts]
     for row, prompt in enumerate(prompts):
@@ -198,6 +204,13 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
             log_probabilities -= settings.floor_prior * floor.depth()
         if echo is not None:
             log_probabilities[echo.suggestions(active, places)] += settings.echo_prior
+        if opening is not None and settings.opening_prior:
+            for shares, rows in ((opening.first, [i for i in active if states[i].expect == "note"
+                                                  and not np.isfinite(lowest[i])]),
+                                 (opening.after_pickup, [i for i in active if _after_pickup(states[i])])):
+                if rows:
+                    log_probabilities[rows] = reweigh_opening(log_probabilities[rows], allowed[rows], pitch_of,
+                                                              shares, settings.opening_prior)
         for i, s in enumerate(states):
             if s.expect == "done":
                 allowed[i] = False
@@ -222,6 +235,11 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     if unfinished:
         raise GenerationError(f"{len(unfinished)} tunes did not finish within {grammar.max_tokens()} tokens")
     return [s.tokens for s in states]
+
+
+def _after_pickup(state: FormState) -> bool:
+    """Whether the state's next token is the note that opens the tune's first full bar after a pickup."""
+    return state.expect == "note" and state.part == 0 and state.bar == 0 and state.position == 0 and state.pickup > 0
 
 
 def _with_places(grammar: FormGrammar, tokens: list[int]) -> list[tuple[int, Where]]:

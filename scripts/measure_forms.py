@@ -24,13 +24,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from symbolic.atomic import write_text_atomically  # noqa: E402
 from symbolic.evaluation.musicality import first_degree  # noqa: E402
 from symbolic.evaluation.restatement import home_closes, restatement_forms  # noqa: E402
-from symbolic.evaluation.run import load_real  # noqa: E402
+from symbolic.evaluation.run import RealSet, load_real  # noqa: E402
 from symbolic.generation.echo import ALL_TYPES, FORMS_FILE, Forms  # noqa: E402
 from symbolic.generation.opening import OPENINGS_FILE  # noqa: E402
 from symbolic.tune import Tune  # noqa: E402
 
 BARS_PER_PART = 8
 MIN_FIRST_PARTS = 300  # a type with fewer takes the forms of all types: 300 parts give each share ±0.03
+
+
+def write_forms(real: RealSet, out: Path) -> None:
+    groups: dict[str, list[Tune]] = defaultdict(list)
+    for tune, header in zip(real.tunes, real.headers, strict=True):
+        groups[header[0]].append(tune)
+    groups[ALL_TYPES] = list(real.tunes)
+    by_type = {}
+    for kind, tunes in sorted(groups.items()):
+        counted = restatement_forms(tunes, BARS_PER_PART)
+        home, parts = home_closes(tunes)
+        forms = Forms.from_counts(BARS_PER_PART, counted["first"], counted["later"], home / parts if parts else 0.0)
+        first = sum(forms.first[1])
+        if first >= MIN_FIRST_PARTS or kind == ALL_TYPES:
+            by_type[kind] = forms.to_json()
+            print(f"{kind}: {first} first parts in {len(forms.first[0])} forms, the commonest "
+                  f"{', '.join(f'{c / first:.2f}' for c in forms.first[1][:4])}; "
+                  f"{sum(forms.later[1])} later parts in {len(forms.later[0])} forms; "
+                  f"{forms.home_close:.2f} of {parts} parts before the last close at home")
+    write_text_atomically(out, json.dumps({"bars_per_part": BARS_PER_PART, "by_type": by_type}) + "\n")
+
+
+def write_openings(real: RealSet, out: Path) -> None:
+    openings: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"first": [0] * 12, "after_pickup": [0] * 12})
+    for tune in real.tunes:
+        for name, after_pickup in (("first", False), ("after_pickup", True)):
+            degree = first_degree(tune, after_pickup)
+            if degree is not None:
+                openings[tune.key.mode][name][degree] += 1
+    write_text_atomically(out, json.dumps({"by_mode": dict(sorted(openings.items()))}) + "\n")
+    for mode, entry in sorted(openings.items()):
+        for name, counts in entry.items():
+            shares = sorted(((c / max(sum(counts), 1), d) for d, c in enumerate(counts)), reverse=True)[:4]
+            print(f"{mode}, {name.replace('_', ' ')}: {sum(counts)} tunes, degrees "
+                  + ", ".join(f"{d} ({share:.2f})" for share, d in shares))
 
 
 def main() -> None:
@@ -41,36 +76,9 @@ def main() -> None:
     parser.add_argument("--openings", type=Path, default=OPENINGS_FILE)
     args = parser.parse_args()
     real = load_real(args.corpus, args.split)
-    groups: dict[str, list[Tune]] = defaultdict(list)
-    for tune, header in zip(real.tunes, real.headers, strict=True):
-        groups[header[0]].append(tune)
-    groups[ALL_TYPES] = list(real.tunes)
-    by_type = {}
-    for kind, tunes in sorted(groups.items()):
-        counted = restatement_forms(tunes, BARS_PER_PART)
-        home, parts = home_closes(tunes)
-        forms = Forms.from_counts(BARS_PER_PART, counted["first"], counted["later"], home / parts)
-        first = sum(forms.first[1])
-        if first >= MIN_FIRST_PARTS or kind == ALL_TYPES:
-            by_type[kind] = forms.to_json()
-            print(f"{kind}: {first} first parts in {len(forms.first[0])} forms, the commonest "
-                  f"{', '.join(f'{c / first:.2f}' for c in forms.first[1][:4])}; "
-                  f"{sum(forms.later[1])} later parts in {len(forms.later[0])} forms; "
-                  f"{forms.home_close:.2f} of {parts} parts before the last close at home")
-    text = json.dumps({"bars_per_part": BARS_PER_PART, "by_type": by_type})
-    write_text_atomically(args.out, text + "\n")
-    openings: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"first": [0] * 12, "after_pickup": [0] * 12})
-    for tune in real.tunes:
-        for name, after_pickup in (("first", False), ("after_pickup", True)):
-            degree = first_degree(tune, after_pickup)
-            if degree is not None:
-                openings[tune.key.mode][name][degree] += 1
-    write_text_atomically(args.openings, json.dumps({"by_mode": dict(sorted(openings.items()))}) + "\n")
-    for mode, entry in sorted(openings.items()):
-        for name, counts in entry.items():
-            shares = sorted(((c / max(sum(counts), 1), d) for d, c in enumerate(counts)), reverse=True)[:4]
-            print(f"{mode}, {name.replace('_', ' ')}: {sum(counts)} tunes, degrees "
-                  + ", ".join(f"{d} ({share:.2f})" for share, d in shares))
+    write_forms(real, args.out)
+    write_openings(real, args.openings)
+
 
 if __name__ == "__main__":
     main()

@@ -46,8 +46,8 @@ COMPASS = OTHER.compass
 # the flute and of the whistle as written) once the tune is in its key and octave. Most real dance
 # tunes keep above it, for those instruments: 0.88 of the 261 real test tunes, against 0.67 of the
 # bundled model's left alone, whose median pitch matched real tunes'; 0.83 at 2, 0.85 at 3
-# (300 samples, seed 0, benchmarks/musicality.py), 0.87 at 3 with the echo prior (3 runs). Where a tune's octave is still open (its median
-# between two placements), notes may pass below.
+# (300 samples, seed 0, benchmarks/musicality.py), 0.84 at 3 with today's other priors (3 runs).
+# Where a tune's octave is still open (its median between two placements), notes may pass below.
 DEFAULT_FLOOR_PRIOR = 3.0
 FLOOR = 62
 # Log-probability added to the token that carries on restating the bar its part's form names

@@ -6,6 +6,7 @@ where the tunes restate their bars by place in the form, and how far their secon
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
         [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--balance-modes]
         [--mode-prior STRENGTH] [--floor-prior STRENGTH] [--echo-prior STRENGTH] [--opening-prior STRENGTH]
+        [--rhythm-prior STRENGTH]
         [--no-cadence] [--json OUT]
 
 CORPUS is a corpus folder (`symbolic corpus build music21:folk --out /tmp/corpus-folk`); without
@@ -108,6 +109,7 @@ def main() -> None:
                         help="the echo prior's strength (default: the generator's)")
     parser.add_argument("--opening-prior", type=float,
                         help="the opening prior's strength, 0..1 (default: the generator's)")
+    parser.add_argument("--rhythm-prior", type=float, help="the rhythm prior's strength (default: the generator's)")
     parser.add_argument("--no-cadence", action="store_true",
                         help="free the grammar's cadence rule, as `symbolic generate --no-cadence` does, to measure "
                              "where the model ends a tune on its own")
@@ -130,7 +132,7 @@ def main() -> None:
     headers = draw_headers(real, args.samples, rng, args.balance_modes)
     paths = args.model or [None]
     changed = {"mode_prior": args.mode_prior, "floor_prior": args.floor_prior, "echo_prior": args.echo_prior,
-               "opening_prior": args.opening_prior}
+               "opening_prior": args.opening_prior, "rhythm_prior": args.rhythm_prior}
     sampling = SamplingSettings(**{k: v for k, v in changed.items() if v is not None}) if any(
         v is not None for v in changed.values()) else None
     for name, path in zip(model_names(paths), paths, strict=True):

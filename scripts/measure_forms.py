@@ -1,9 +1,11 @@
 """Measure the forms of real tunes' parts, which bars restate which and how often a part closes at
-home, for the echo prior and the sampler's part closes; and the degrees their first notes fall on,
-by mode, for the opening prior.
+home, for the echo prior and the sampler's part closes; the degrees their first notes fall on, by
+mode, for the opening prior; and the lengths their notes take at each place in the bar, by type and
+meter, for the rhythm prior.
 
     PYTHONPATH=. .venv/bin/python scripts/measure_forms.py CORPUS [--split train]
         [--out symbolic/generation/forms.json] [--openings symbolic/generation/openings.json]
+        [--rhythms symbolic/generation/rhythms.json]
 
 CORPUS is a corpus folder (`symbolic corpus build`); the shipped forms come from the dance tunes
 the bundled model learned from (its corpus-dance, train split). Parts of eight bars are counted,
@@ -27,6 +29,7 @@ from symbolic.evaluation.restatement import home_closes, restatement_forms  # no
 from symbolic.evaluation.run import RealSet, load_real  # noqa: E402
 from symbolic.generation.echo import ALL_TYPES, FORMS_FILE, Forms  # noqa: E402
 from symbolic.generation.opening import OPENINGS_FILE  # noqa: E402
+from symbolic.generation.rhythm import RHYTHMS_FILE, count_rhythms  # noqa: E402
 from symbolic.tune import Tune  # noqa: E402
 
 BARS_PER_PART = 8
@@ -68,16 +71,26 @@ def write_openings(real: RealSet, out: Path) -> None:
                   + ", ".join(f"{d} ({share:.2f})" for share, d in shares))
 
 
+def write_rhythms(real: RealSet, out: Path) -> None:
+    counts = count_rhythms(real.tunes, [header[0] for header in real.headers])
+    write_text_atomically(out, json.dumps({"by_type": counts}) + "\n")
+    for kind, meters in sorted(counts.items()):
+        notes = {meter: sum(sum(lengths.values()) for lengths in places.values()) for meter, places in meters.items()}
+        print(f"{kind} rhythms: " + ", ".join(f"{meter} quarters {n} notes" for meter, n in sorted(notes.items())))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus")
     parser.add_argument("--split", default="train")
     parser.add_argument("--out", type=Path, default=FORMS_FILE)
     parser.add_argument("--openings", type=Path, default=OPENINGS_FILE)
+    parser.add_argument("--rhythms", type=Path, default=RHYTHMS_FILE)
     args = parser.parse_args()
     real = load_real(args.corpus, args.split)
     write_forms(real, args.out)
     write_openings(real, args.openings)
+    write_rhythms(real, args.rhythms)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from symbolic.generation.echo import Echo, Forms
 from symbolic.generation.generate import REGISTER_RANGE, generate, in_register, register_median
 from symbolic.generation.grammar import SHORTEST_FINAL, Cadence, FormGrammar, TokenTable
 from symbolic.generation.opening import reweigh_opening
+from symbolic.generation.rhythm import Rhythm, placed_lengths
 from symbolic.generation.sampler import (
     COMPASS,
     FLOOR,
@@ -387,6 +388,42 @@ def test_opening_prior_opens_minor_tunes_where_real_ones_open(counted_model: Mod
     # Real minor dance tunes open on the tonic or the fifth 0.58 of the time; here 0.57, and 0.28 with
     # the prior off.
     assert on_tonic_or_fifth(1.0) > on_tonic_or_fifth(0.0) + 0.2
+
+
+def test_placed_lengths_are_the_full_bars_notes_by_place() -> None:
+    tune = read_tune("X:1\nM:6/8\nL:1/8\nK:D\nA|d2e fed|cBA B2c|d3 d2:|\n")
+    # The pickup and the part's short last bar are left out: where a pickup starts is not written.
+    assert [(str(place), str(length)) for place, length in placed_lengths(tune)] == [
+        ("0", "1"), ("1", "1/2"), ("3/2", "1/2"), ("2", "1/2"), ("5/2", "1/2"),
+        ("0", "1/2"), ("1/2", "1/2"), ("1", "1/2"), ("3/2", "1"), ("5/2", "1/2")]
+
+
+def test_rhythm_prior_marks_the_lengths_rare_at_each_place() -> None:
+    rhythm = Rhythm.from_counts({"0": {"1/2": 975, "3/4": 5, "1": 20}, "1/2": {"1/2": 50}})
+    assert rhythm.usual == {Fraction(0): {Fraction(1, 2), Fraction(1)}}  # 1/2 has too few notes to judge
+    duration_of = np.array([0, 2, 3, 4, 6])  # grid steps (4 a quarter): none, 1/2, 3/4, 1, 3/2
+    penalties = rhythm.penalties(duration_of, grid=4, bar_steps=12)
+    assert penalties[0].tolist() == [0, 0, 1, 0, 1]  # never measured there (3/2) is rare too
+    assert not penalties[1:].any()
+    # In the jigs the bundled model learned from, a quarter note on a beat's second eighth (`de2`) is rare.
+    jig = Rhythm.shipped("jig", Meter("6/8"))
+    assert jig is not None and Fraction(1) in jig.usual[Fraction(0)] and Fraction(1) not in jig.usual[Fraction(1, 2)]
+
+
+def test_rhythm_prior_keeps_notes_to_the_lengths_real_tunes_give_there(counted_model: ModelFile) -> None:
+    jig = Rhythm.shipped("jig", Meter("6/8"))
+    assert jig is not None
+
+    def rare(strength: float) -> float:
+        tunes = generate(counted_model, count=30, tune_type="jig", key="D", seed=4,
+                         sampling=SamplingSettings(rhythm_prior=strength))
+        placed = [(place, length) for t in tunes for place, length in placed_lengths(t) if place in jig.usual]
+        return sum(length not in jig.usual[place] for place, length in placed) / len(placed)
+
+    # The random model's lengths are mostly rare where they fall (0.71); 0.41 at the default; 0.05 at
+    # the strongest, where the grammar's bar and cadence leave no usual length.
+    assert rare(SamplingSettings().rhythm_prior) < rare(0.0) - 0.2
+    assert rare(20.0) < 0.1
 
 
 def test_compass_stretch_counts_semitones_beyond_the_compass() -> None:

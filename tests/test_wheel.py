@@ -100,13 +100,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 
 
 def test_the_wheel_carries_the_data_the_package_reads(installed: Installed) -> None:
-    # The run-time data, inside the package: the bundled model, the instrument map, the forms and
-    # openings the sampler's priors read, the web page.
+    # The run-time data, inside the package: the bundled model, the instrument map, the forms,
+    # openings and rhythms the sampler's priors read, the web page.
     (wheel,) = (installed.venv.parent / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("symbolic/instruments.json", "symbolic/bundled/model.json", "symbolic/bundled/weights.npz",
                  "symbolic/bundled/vocab.json", "symbolic/generation/forms.json",
-                 "symbolic/generation/openings.json", "symbolic/web/static/index.html"):
+                 "symbolic/generation/openings.json", "symbolic/generation/rhythms.json",
+                 "symbolic/web/static/index.html"):
         assert name in names
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "benchmarks/"))]
 

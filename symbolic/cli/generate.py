@@ -20,6 +20,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         DEFAULT_OPENING_PRIOR,
         DEFAULT_PICKUP_PRIOR,
         DEFAULT_REPEAT_PRIOR,
+        DEFAULT_RHYTHM_PRIOR,
         DEFAULT_TOP_P,
     )
     from symbolic.tune_types import BY_NAME
@@ -93,6 +94,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="how far the first note, and the first after a pickup, fall on the degrees real dance "
                              "tunes of the mode open on, 0..1 (0: as the model likes, which opens minor tunes on "
                              "their third and seventh, as their relative majors; default %(default)s: as real tunes)")
+    parser.add_argument("--rhythm-prior", type=float, default=DEFAULT_RHYTHM_PRIOR, metavar="X",
+                        help="how firmly notes keep to the lengths real dance tunes of the type give a note at that "
+                             "place in the bar: log-probability taken from a length fewer than 1 in 100 of their "
+                             "notes there take (0: as the model likes, which writes such rhythms 2 to 4 times as "
+                             "often as real tunes: dotted reels, `de2` in a jig's beat; default %(default)s)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "
                              "every part then repeats)")
@@ -144,7 +150,8 @@ def _generate(args: argparse.Namespace) -> int:
                       pickups=args.pickups, endings=args.endings,
                       sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
                                                 args.repeat_prior, args.compass_prior, args.floor_prior,
-                                                args.echo_prior, args.home_close, args.opening_prior))
+                                                args.echo_prior, args.home_close, args.opening_prior,
+                                                args.rhythm_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

@@ -22,6 +22,7 @@ from symbolic.errors import SymbolicError
 from symbolic.generation.echo import Forms
 from symbolic.generation.grammar import Cadence, FormGrammar, GenerationError, TokenTable
 from symbolic.generation.opening import Opening
+from symbolic.generation.rhythm import Rhythm
 from symbolic.generation.sampler import Placement, SamplingSettings, default_mode_prior, sample_tokens
 from symbolic.generation.titles import make_title
 from symbolic.models.modelfile import ModelFile, load_model
@@ -177,6 +178,8 @@ class _Generator:
                 bias[table.is_duration & (table.duration == table.steps(length))] += lift
         self.bias = bias if bias.any() else None
         self.opening = Opening.for_mode(self.mode, self.token_tonic)
+        rhythm = Rhythm.shipped(self.kind, meter)
+        self.rhythm = rhythm.penalties(table.duration, table.grid, self.grammar.bar_steps) if rhythm else None
         self.index = NoveltyIndex.from_arrays(model.novelty) if model.novelty is not None else None
 
     def _known(self, name: str) -> list[str]:
@@ -226,7 +229,8 @@ class _Generator:
     def sample(self, prompts: list[list[int]], placement: Placement) -> list[list[str]]:
         """Each prompt's tune as key-normalised tokens (header included, <end> dropped)."""
         bodies = sample_tokens(self.model, self.grammar, prompts, self.request.sampling, self.rng, self.bias,
-                               placement, BY_NAME[self.kind].compass, Forms.shipped(self.kind), self.opening)
+                               placement, BY_NAME[self.kind].compass, Forms.shipped(self.kind), self.opening,
+                               self.rhythm)
         return [self.header + without_controls(self.vocab.decode(body[:-1])) for body in bodies]
 
     def resample_copies(self, prompts: list[list[int]], candidates: list[list[str]],

@@ -56,6 +56,7 @@ FLOOR = 62
 # 0.61 at 8, 0.66 at 12; with the reels' own forms, the reels restated 0.23, 0.25 and 0.25 of their
 # bars at 8, 12 and 16 (real reels 0.28).
 DEFAULT_ECHO_PRIOR = 12.0
+DEFAULT_RHYTHM_PRIOR = 2.0  # taken from a length real tunes of the type rarely give a note at that place in the bar
 DEFAULT_OPENING_PRIOR = 1.0  # the first note's degree drawn as real tunes' of the mode (generation/opening.py)
 # The nucleus cut (top-p below 1) drops the rare events real tunes have: triplets, accidentals,
 # dotted sixteenths. At 0.95 a classifier told the bundled model's tunes from real ones 0.73 of the
@@ -77,6 +78,7 @@ class SamplingSettings:
     echo_prior: float = DEFAULT_ECHO_PRIOR  # added to the token that restates an earlier bar
     home_close: float | None = None  # share of parts before the last closing as the tune; None: real tunes'
     opening_prior: float = DEFAULT_OPENING_PRIOR  # 0..1: how far the first note's degree moves to real tunes'
+    rhythm_prior: float = DEFAULT_RHYTHM_PRIOR  # taken from a length rare at its place in the bar (generation/rhythm.py)
 
     def __post_init__(self) -> None:
         if not 0 <= self.pickup_prior <= MAX_MODE_PRIOR:
@@ -89,6 +91,8 @@ class SamplingSettings:
             raise GenerationError(f"the floor prior must be 0..{MAX_MODE_PRIOR:g}, got {self.floor_prior}")
         if not 0 <= self.opening_prior <= 1:
             raise GenerationError(f"the opening prior must be 0..1, got {self.opening_prior}")
+        if not 0 <= self.rhythm_prior <= MAX_MODE_PRIOR:
+            raise GenerationError(f"the rhythm prior must be 0..{MAX_MODE_PRIOR:g}, got {self.rhythm_prior}")
         if not 0 <= self.echo_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the echo prior must be 0..{MAX_MODE_PRIOR:g}, got {self.echo_prior}")
         if self.home_close is not None and not 0 <= self.home_close <= 1:
@@ -141,7 +145,8 @@ class Placement:
 def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int]], settings: SamplingSettings,
                   rng: np.random.Generator, bias: np.ndarray | None = None,
                   placement: Placement | None = None, compass: int = COMPASS,
-                  forms: Forms | None = None, opening: Opening | None = None) -> list[list[int]]:
+                  forms: Forms | None = None, opening: Opening | None = None,
+                  rhythm: np.ndarray | None = None) -> list[list[int]]:
     """Continue each prompt (<start> + header + prime ids) until <end>; returns each tune's body
     ids (prime included, <end> last). The prime must already satisfy the grammar; the grammar's
     forced tokens (the bar countdown) are put into it. `bias` is added to every step's
@@ -150,7 +155,9 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     when None) the echo prior draws each part's form, and the grammar's cadence which parts before
     the last close at home, as the tune does (`SamplingSettings.home_close` of them, or the forms'
     share). The opening prior moves the pitch class of the first note, and of the first after a
-    pickup, towards `opening`'s shares."""
+    pickup, towards `opening`'s shares. The rhythm prior takes log-probability from the lengths
+    `rhythm` (bar grid steps, vocab) marks rare at each place in a bar (`Rhythm.penalties`), but in
+    the tune's opening stretch, whose place in the bar is not known until its bar line."""
     states: list[FormState] = []
     prompts = [list(p) for p in prompts]
     for row, prompt in enumerate(prompts):
@@ -202,6 +209,10 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
             log_probabilities -= settings.compass_prior * compass_stretch(lowest, highest, grammar.table.pitch, compass)
         if floor is not None:
             log_probabilities -= settings.floor_prior * floor.depth()
+        if rhythm is not None and settings.rhythm_prior:
+            rows = [i for i in active if states[i].expect == "duration" and not states[i].opening
+                    and not states[i].triplet_left]
+            log_probabilities[rows] -= settings.rhythm_prior * rhythm[[states[i].position for i in rows]]
         if echo is not None:
             log_probabilities[echo.suggestions(active, places)] += settings.echo_prior
         if opening is not None and settings.opening_prior:

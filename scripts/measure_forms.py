@@ -1,7 +1,7 @@
 """Measure the forms of real tunes' parts, which bars restate which and how often a part closes at
-home, for the echo prior and the sampler's part closes; the degrees their first notes fall on, by
-mode, for the opening prior; and the lengths their notes take at each place in the bar, by type and
-meter, for the rhythm prior.
+home, and how often a tune opens with a pickup, for the echo prior and the sampler's part closes
+and pickups; the degrees their first notes fall on, by mode, for the opening prior; and the lengths
+their notes take at each place in the bar, by type and meter, for the rhythm prior.
 
     PYTHONPATH=. .venv/bin/python scripts/measure_forms.py CORPUS [--split train]
         [--out symbolic/generation/forms.json] [--openings symbolic/generation/openings.json]
@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from symbolic.atomic import write_text_atomically  # noqa: E402
-from symbolic.evaluation.musicality import first_degree  # noqa: E402
+from symbolic.evaluation.musicality import first_degree, has_pickup  # noqa: E402
 from symbolic.evaluation.restatement import home_closes, restatement_forms  # noqa: E402
 from symbolic.evaluation.run import RealSet, load_real  # noqa: E402
 from symbolic.generation.echo import ALL_TYPES, FORMS_FILE, Forms  # noqa: E402
@@ -45,24 +45,30 @@ def write_forms(real: RealSet, out: Path) -> None:
     for kind, tunes in sorted(groups.items()):
         counted = restatement_forms(tunes, BARS_PER_PART)
         home, parts = home_closes(tunes)
-        forms = Forms.from_counts(BARS_PER_PART, counted["first"], counted["later"], home / parts if parts else 0.0)
+        forms = Forms.from_counts(BARS_PER_PART, counted["first"], counted["later"], home / parts if parts else 0.0,
+                                  sum(map(has_pickup, tunes)) / len(tunes))
         first = sum(forms.first[1])
         if first >= MIN_FIRST_PARTS or kind == ALL_TYPES:
             by_type[kind] = forms.to_json()
             print(f"{kind}: {first} first parts in {len(forms.first[0])} forms, the commonest "
                   f"{', '.join(f'{c / first:.2f}' for c in forms.first[1][:4])}; "
                   f"{sum(forms.later[1])} later parts in {len(forms.later[0])} forms; "
-                  f"{forms.home_close:.2f} of {parts} parts before the last close at home")
+                  f"{forms.home_close:.2f} of {parts} parts before the last close at home; "
+                  f"{forms.pickup:.2f} of {len(tunes)} tunes open with a pickup")
     write_text_atomically(out, json.dumps({"bars_per_part": BARS_PER_PART, "by_type": by_type}) + "\n")
 
 
 def write_openings(real: RealSet, out: Path) -> None:
-    openings: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"first": [0] * 12, "after_pickup": [0] * 12})
+    openings: dict[str, dict[str, list[int]]] = defaultdict(
+        lambda: {name: [0] * 12 for name in ("first", "pickup", "downbeat", "after_pickup")})
     for tune in real.tunes:
-        for name, after_pickup in (("first", False), ("after_pickup", True)):
-            degree = first_degree(tune, after_pickup)
-            if degree is not None:
-                openings[tune.key.mode][name][degree] += 1
+        counts = openings[tune.key.mode]
+        first, after_pickup = first_degree(tune), first_degree(tune, after_pickup=True)
+        if first is not None:
+            counts["first"][first] += 1
+            counts["pickup" if has_pickup(tune) else "downbeat"][first] += 1
+        if after_pickup is not None:
+            counts["after_pickup"][after_pickup] += 1
     write_text_atomically(out, json.dumps({"by_mode": dict(sorted(openings.items()))}) + "\n")
     for mode, entry in sorted(openings.items()):
         for name, counts in entry.items():

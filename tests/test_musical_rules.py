@@ -22,7 +22,7 @@ from symbolic.evaluation.validity import abc2midi_clean, full_bars
 from symbolic.generation.echo import Echo, Forms
 from symbolic.generation.generate import REGISTER_RANGE, generate, in_register, register_median
 from symbolic.generation.grammar import SHORTEST_FINAL, Cadence, FormGrammar, TokenTable
-from symbolic.generation.opening import reweigh_opening
+from symbolic.generation.opening import Opening, reweigh_opening
 from symbolic.generation.rhythm import Rhythm, placed_lengths
 from symbolic.generation.sampler import (
     COMPASS,
@@ -220,15 +220,20 @@ def test_mode_prior_is_firmer_for_a_mode_the_model_hardly_saw(counted_model: Mod
     assert boosted > share() + 0.05
 
 
-def test_pickup_prior_sets_how_often_tunes_open_with_a_pickup(counted_model: ModelFile) -> None:
-    def share(prior: float) -> float:
-        tunes = generate(counted_model, count=30, tune_type="jig", seed=4, sampling=SamplingSettings(pickup_prior=prior))
-        return sum(has_pickup(t) for t in tunes) / len(tunes)
+def test_tunes_open_with_a_pickup_as_often_as_asked(counted_model: ModelFile) -> None:
+    def pickups(share: float | None, **options: object) -> list[Tune]:
+        tunes = generate(counted_model, count=30, tune_type="jig", seed=4, sampling=SamplingSettings(pickup_share=share),
+                         **options)
+        return [t for t in tunes if has_pickup(t)]
 
-    assert share(0.0) < share(20.0) and share(20.0) > 0.8
-    free = generate(counted_model, count=30, tune_type="jig", seed=4, pickups=False,
-                    sampling=SamplingSettings(pickup_prior=20.0))
-    assert not any(has_pickup(t) for t in free)
+    always = pickups(1.0)
+    assert len(always) == 30 and not pickups(0.0)
+    for tune in always:  # the model chose each pickup's length: at most half a bar, and the repeat plays whole bars
+        assert read_tune(write_abc(tune)) == tune and full_bars(tune)[0] == full_bars(tune)[1]
+        assert next(b for b in tune.bars if b.onset > 0).onset <= Fraction(3, 2)
+    assert abc2midi_clean(always) in (None, [True] * 30)
+    assert 15 < len(pickups(None)) < 30  # as real jigs: 0.75 of them
+    assert not pickups(1.0, pickups=False)
 
 
 def test_plain_notes_come_in_whole_sixteenths(counted_model: ModelFile) -> None:
@@ -377,6 +382,15 @@ def test_opening_reweighing_draws_the_first_degree_as_asked() -> None:
     assert pitches[1] / pitches[0] == pytest.approx(3.0)  # C5 against C4 as the model had them
     assert moved[1:5].sum() / moved[5] == pytest.approx(0.8 / 0.1)  # a rest keeps its odds
     assert np.allclose(reweigh_opening(log_p, allowed, pitch_of, shares, 0.0), log_p)
+
+
+def test_a_pickup_and_a_downbeat_open_on_their_own_degrees() -> None:
+    major = Opening.for_mode("major", token_tonic=2)  # tokens with the tonic on D
+    assert major is not None and major.first_note(None) is major.first
+    # Real major tunes' pickups start on the fifth (A), their bare openings on the tonic (D).
+    assert int(np.argmax(major.first_note(True))) == 9 and int(np.argmax(major.first_note(False))) == 2
+    dorian = Opening.for_mode("dorian", token_tonic=0)  # 72 dorian tunes open on the downbeat: too few
+    assert dorian is not None and np.array_equal(dorian.first_note(False), dorian.first)
 
 
 def test_opening_prior_opens_minor_tunes_where_real_ones_open(counted_model: ModelFile) -> None:

@@ -18,7 +18,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         DEFAULT_FLOOR_PRIOR,
         DEFAULT_MODE_PRIOR,
         DEFAULT_OPENING_PRIOR,
-        DEFAULT_PICKUP_PRIOR,
         DEFAULT_REPEAT_PRIOR,
         DEFAULT_RHYTHM_PRIOR,
         DEFAULT_TOP_P,
@@ -61,10 +60,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--no-cadence", dest="cadence", action="store_false",
                         help="let parts end on any note (default: parts end on a tonic-chord tone, the tune on "
                              "the tonic, at least a beat or a quarter note long)")
-    parser.add_argument("--pickup-prior", type=float, default=DEFAULT_PICKUP_PRIOR, metavar="X",
-                        help="more pickups: log-probability added to the bar line that would end one (default "
-                             "%(default)s: as the model likes, which for the bundled model is about real dance "
-                             "tunes' 7 in 10; a model trained without the bar countdown needs about 2.5)")
     parser.add_argument("--repeat-prior", type=float, default=DEFAULT_REPEAT_PRIOR, metavar="X",
                         help="how seldom a note repeats the pitch before it: log-probability taken from that pitch "
                              "(0: as the model likes, which repeats more than real tunes; default %(default)s: about "
@@ -90,6 +85,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="share of the parts before the last that close at home as the tune does, on the tonic "
                              "with a long note (1: every part; default: as real dance tunes of the type, from 0.43 "
                              "of reels' parts to 0.72 of jigs'; the others end on a tonic-chord tone)")
+    parser.add_argument("--pickup-share", type=float, metavar="SHARE",
+                        help="share of tunes that open with a pickup, the model choosing its length and notes (1: "
+                             "every tune; default: as real dance tunes of the type, 0.58 of reels, 0.75 of jigs, 0.92 "
+                             "of hornpipes); --no-pickup rules pickups out")
     parser.add_argument("--opening-prior", type=float, default=DEFAULT_OPENING_PRIOR, metavar="X",
                         help="how far the first note, and the first after a pickup, fall on the degrees real dance "
                              "tunes of the mode open on, 0..1 (0: as the model likes, which opens minor tunes on "
@@ -148,10 +147,12 @@ def _generate(args: argparse.Namespace) -> int:
                       prime=args.prime, bars_per_part=args.bars_per_part, parts=args.parts, seed=args.seed,
                       tempo=args.tempo, max_similarity=args.max_similarity, cadence=args.cadence,
                       pickups=args.pickups, endings=args.endings,
-                      sampling=SamplingSettings(args.temperature, args.top_k, args.top_p, args.mode_prior, args.pickup_prior,
-                                                args.repeat_prior, args.compass_prior, args.floor_prior,
-                                                args.echo_prior, args.home_close, args.opening_prior,
-                                                args.rhythm_prior))
+                      sampling=SamplingSettings(
+                          temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, mode_prior=args.mode_prior,
+                          repeat_prior=args.repeat_prior,
+                          compass_prior=args.compass_prior, floor_prior=args.floor_prior, echo_prior=args.echo_prior,
+                          home_close=args.home_close, pickup_share=args.pickup_share,
+                          opening_prior=args.opening_prior, rhythm_prior=args.rhythm_prior))
     started = time.perf_counter()
     tunes = generate(args.model, request=request)
     elapsed = time.perf_counter() - started

@@ -57,25 +57,28 @@ class Forms:
     first: tuple[tuple[frozenset[Place], ...], tuple[int, ...]]
     later: tuple[tuple[frozenset[Place], ...], tuple[int, ...]]
     home_close: float = 0.0  # the share of parts before the last that close at home, as the tune ends
+    pickup: float = 0.0  # the share of tunes that open with a pickup
 
     @classmethod
     def from_counts(cls, bars_per_part: int, first: Counter[frozenset[Place]],
-                    later: Counter[frozenset[Place]], home_close: float = 0.0) -> Forms:
+                    later: Counter[frozenset[Place]], home_close: float = 0.0, pickup: float = 0.0) -> Forms:
         def table(counts: Counter[frozenset[Place]]) -> tuple[tuple[frozenset[Place], ...], tuple[int, ...]]:
             ordered = counts.most_common()
             return tuple(form for form, _ in ordered), tuple(count for _, count in ordered)
-        return cls(bars_per_part, table(first), table(later), home_close)
+        return cls(bars_per_part, table(first), table(later), home_close, pickup)
 
     def to_json(self) -> dict[str, object]:
         def rows(table: tuple[tuple[frozenset[Place], ...], tuple[int, ...]]) -> list[object]:
             return [[count, sorted([bar, source] for bar, source in form)] for form, count in zip(*table, strict=True)]
-        return {"first": rows(self.first), "later": rows(self.later), "home_close": round(self.home_close, 3)}
+        return {"first": rows(self.first), "later": rows(self.later), "home_close": round(self.home_close, 3),
+                "pickup": round(self.pickup, 3)}
 
     @classmethod
     def from_json(cls, bars_per_part: int, data: dict[str, Any]) -> Forms:
         def counts(rows: list[Any]) -> Counter[frozenset[Place]]:
             return Counter({frozenset((int(bar), str(source)) for bar, source in form): int(count) for count, form in rows})
-        return cls.from_counts(bars_per_part, counts(data["first"]), counts(data["later"]), float(data["home_close"]))
+        return cls.from_counts(bars_per_part, counts(data["first"]), counts(data["later"]), float(data["home_close"]),
+                               float(data["pickup"]))
 
     @classmethod
     @cache

@@ -139,6 +139,7 @@ class FormState:
     opening: bool = False  # in a part's pickup, or in the tune's first stretch, which may become one
     given: bool = False  # the user's opening bars are being read: they keep their own cadences
     homes: frozenset[int] = frozenset()  # parts before the last that close at home, as the tune ends
+    pickup_wanted: bool | None = None  # the tune opens with a pickup (True), without (False), or as the model likes
     tokens: list[int] = field(default_factory=list)
 
     @property
@@ -235,16 +236,14 @@ class FormGrammar:
         part's last bar what its pickup leaves."""
         if state.opening and state.part > 0:
             return state.first_pickup
+        if state.opening and state.pickup_wanted:
+            return self.max_pickup  # the tune's first stretch closes as a pickup by then
         return self.bar_steps - state.pickup if state.bar == self.bars_per_part - 1 else self.bar_steps
 
     def _may_close_pickup(self, state: FormState) -> bool:
         """Whether the tune's first stretch may end here as a pickup."""
         return (state.opening and state.part == 0 and 0 < state.position <= self.max_pickup and not state.triplet_left
-                and bool(self.fillable[self.bar_steps - state.position]))
-
-    def pickup_offered(self, state: FormState) -> bool:
-        """Whether the next token may be the bar line that ends the tune's pickup."""
-        return state.expect in ("after", "tied") and self._may_close_pickup(state)
+                and state.pickup_wanted is not False and bool(self.fillable[self.bar_steps - state.position]))
 
     def tones(self, state: FormState) -> frozenset[int] | None:
         """The pitch classes that may close the bar being written, or None (any)."""
@@ -258,7 +257,8 @@ class FormGrammar:
         closing = None if tones is None or state.last_pitch is None else state.last_pitch % 12 in tones
         key = (state.expect, state.position, state.role, state.tied_pitch, state.triplet_left, state.triplet_steps,
                state.last_pitch is None, closing, state.given, state.bar if state.expect == "count" else -1,
-               self.target(state), state.opening, state.part == 0, state.bar == self.bars_per_part - 2, state.ending)
+               self.target(state), state.opening, state.part == 0, state.bar == self.bars_per_part - 2, state.ending,
+               state.pickup_wanted if state.part == 0 and (state.opening or state.expect == "open") else None)
         mask = self._masks.get(key)
         if mask is None:
             mask = self._masks[key] = self._allowed(state)
@@ -272,6 +272,8 @@ class FormGrammar:
             mask[self.open_bar] = True
             if self.countdown and state.part == 0:  # or the tune opens bare, as most dance tunes do (`A|d2e fed|...:|`)
                 mask[table.countdown[min(self.bars_per_part, COUNTDOWN_CAP)]] = True
+                # Real tunes write a pickup before the `|:`: after it the model hardly saw one.
+                mask[self.open_bar] = not state.pickup_wanted
         elif expect == "count":
             mask[table.countdown[min(self.bars_per_part - state.bar, COUNTDOWN_CAP)]] = True
             if self.endings and state.bar == self.bars_per_part - 1 and not state.ending and not state.given:

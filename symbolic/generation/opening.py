@@ -7,7 +7,9 @@ third and the seventh (0.16 each); so a minor tune's first bars said major. The 
 first note, and of the first note after a pickup, towards real tunes' shares for the mode
 (`openings.json`, written by `scripts/measure_forms.py`), reweighing the model's own choice at
 those steps: at strength 1 the degree is drawn as real tunes' are, and the model still picks the
-octave, the length and everything after.
+octave, the length and everything after. A tune drawn to open with a pickup takes the shares of
+real tunes' pickups, one drawn to open on the downbeat those of their downbeats: in major, 0.51 of
+pickups start on the fifth and 0.52 of bare openings on the tonic.
 """
 
 from __future__ import annotations
@@ -26,24 +28,36 @@ MIN_TUNES = 100  # a mode with fewer tunes measured has no opening prior (lydian
 @dataclass(frozen=True)
 class Opening:
     """Real dance tunes' shares of each pitch class (of the tokens, the tonic where the model's
-    tokens put it) for the first note, and for the first note after a pickup."""
+    tokens put it) for the first note: of every tune, of tunes that open with a pickup, of tunes
+    that open on the downbeat; and for the first note after a pickup."""
 
     first: np.ndarray  # (12,)
+    pickup: np.ndarray  # (12,)
+    downbeat: np.ndarray  # (12,)
     after_pickup: np.ndarray  # (12,)
 
     @classmethod
     def for_mode(cls, mode: str, token_tonic: int) -> Opening | None:
-        """The opening of `mode`'s tunes, or None for a mode with too few tunes measured."""
+        """The opening of `mode`'s tunes, or None for a mode with too few tunes measured; where
+        too few of them open with a pickup, or on the downbeat, those take every tune's shares."""
         first, after_pickup = opening_shares(mode, "first"), opening_shares(mode, "after_pickup")
         if first is None or after_pickup is None:
             return None
-        return cls(np.roll(first, token_tonic), np.roll(after_pickup, token_tonic))
+        pickup, downbeat = (opening_shares(mode, which) for which in ("pickup", "downbeat"))
+        return cls(*(np.roll(shares if shares is not None else first, token_tonic)
+                     for shares in (first, pickup, downbeat, after_pickup)))
+
+    def first_note(self, pickup_wanted: bool | None) -> np.ndarray:
+        """The shares for the first note of a tune drawn to open with a pickup (True), on the
+        downbeat (False), or as the model likes (None)."""
+        return self.first if pickup_wanted is None else self.pickup if pickup_wanted else self.downbeat
 
 
 @cache
 def opening_shares(mode: str, which: str) -> np.ndarray | None:
-    """(12,): the share of real dance tunes of `mode` whose first note (`first`), or first note
-    after a pickup (`after_pickup`), is each degree (semitones above the tonic), smoothed so that
+    """(12,): the share of real dance tunes of `mode` whose first note (`first`; `pickup` of those
+    that open with one, `downbeat` of the others), or first note after a pickup (`after_pickup`),
+    is each degree (semitones above the tonic), smoothed so that
     no degree is ruled out; None for a mode with too few tunes measured."""
     counts = json.loads(OPENINGS_FILE.read_text())["by_mode"].get(mode, {}).get(which)
     if counts is None or sum(counts) < MIN_TUNES:

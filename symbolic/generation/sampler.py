@@ -24,11 +24,6 @@ from symbolic.tune_types import OTHER
 # keeping accidentals possible. Keyed to the signature, it keeps 0.988-0.995 in every mode on its
 # own, and a prior only takes away the accidentals real tunes have (benchmarks/musicality.py).
 DEFAULT_MODE_PRIOR = {"tonic": 2.0, "signature": 0.0}
-# Log-probability added to the bar line that ends a pickup. Since the grammar lets a tune open bare
-# (`A|d2e fed|...`), as most dance tunes do, the model writes pickups on its own about as often as
-# real tunes (0.72 of tunes, real 0.67, on the valid split; benchmarks/musicality.py), so none is
-# added by default; a model without the countdown, whose tunes open with `|:`, needs about 2.5.
-DEFAULT_PICKUP_PRIOR = 0.0
 # Log-probability taken from a note on the same pitch as the note before it. Sampled freely, the
 # models repeated a pitch more often than real tunes do (0.13-0.16 of steps against 0.096 in real
 # dance tunes), the habit a classifier told generated tunes by best. The bundled model, keyed to the
@@ -71,18 +66,16 @@ class SamplingSettings:
     top_k: int = 0  # 0: no limit
     top_p: float = DEFAULT_TOP_P
     mode_prior: float | None = None  # 0: the model's own choice of accidentals; None: `default_mode_prior`
-    pickup_prior: float = DEFAULT_PICKUP_PRIOR  # added to the bar line that would end a pickup
     repeat_prior: float = DEFAULT_REPEAT_PRIOR  # taken from the pitch just played
     compass_prior: float = DEFAULT_COMPASS_PRIOR  # taken per semitone of compass beyond the type's
     floor_prior: float = DEFAULT_FLOOR_PRIOR  # taken per semitone a note would sound below FLOOR
     echo_prior: float = DEFAULT_ECHO_PRIOR  # added to the token that restates an earlier bar
     home_close: float | None = None  # share of parts before the last closing as the tune; None: real tunes'
+    pickup_share: float | None = None  # share of tunes opening with a pickup; None: real tunes' of the type
     opening_prior: float = DEFAULT_OPENING_PRIOR  # 0..1: how far the first note's degree moves to real tunes'
     rhythm_prior: float = DEFAULT_RHYTHM_PRIOR  # taken from a length rare at its place in the bar (generation/rhythm.py)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.pickup_prior <= MAX_MODE_PRIOR:
-            raise GenerationError(f"the pickup prior must be 0..{MAX_MODE_PRIOR:g}, got {self.pickup_prior}")
         if not 0 <= self.repeat_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the repeat prior must be 0..{MAX_MODE_PRIOR:g}, got {self.repeat_prior}")
         if not 0 <= self.compass_prior <= MAX_MODE_PRIOR:
@@ -97,6 +90,8 @@ class SamplingSettings:
             raise GenerationError(f"the echo prior must be 0..{MAX_MODE_PRIOR:g}, got {self.echo_prior}")
         if self.home_close is not None and not 0 <= self.home_close <= 1:
             raise GenerationError(f"the share of parts closing at home must be 0..1, got {self.home_close}")
+        if self.pickup_share is not None and not 0 <= self.pickup_share <= 1:
+            raise GenerationError(f"the share of tunes opening with a pickup must be 0..1, got {self.pickup_share}")
         if self.mode_prior is not None and not 0 <= self.mode_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the mode prior must be 0..{MAX_MODE_PRIOR:g}, got {self.mode_prior}")
         if not 0.05 <= self.temperature <= 5:
@@ -152,12 +147,13 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     forced tokens (the bar countdown) are put into it. `bias` is added to every step's
     log-probabilities (the mode prior); the floor prior needs `placement`; the compass prior
     counts from `compass` semitones. From `forms` (those of every type the bundled model learned,
-    when None) the echo prior draws each part's form, and the grammar's cadence which parts before
-    the last close at home, as the tune does (`SamplingSettings.home_close` of them, or the forms'
-    share). The opening prior moves the pitch class of the first note, and of the first after a
-    pickup, towards `opening`'s shares. The rhythm prior takes log-probability from the lengths
-    `rhythm` (bar grid steps, vocab) marks rare at each place in a bar (`Rhythm.penalties`), but in
-    the tune's opening stretch, whose place in the bar is not known until its bar line."""
+    when None) the echo prior draws each part's form, and the grammar which parts before the last
+    close at home, as the tune does (`SamplingSettings.home_close` of them, or the forms' share),
+    and which tunes open with a pickup (`pickup_share`, or the forms'). The opening prior moves the
+    pitch class of the first note, and of the first after a pickup, towards `opening`'s shares.
+    The rhythm prior takes log-probability from the lengths `rhythm` (bar grid steps, vocab) marks
+    rare at each place in a bar (`Rhythm.penalties`), but in a pickup, whose place in the bar is
+    not known until its bar line."""
     states: list[FormState] = []
     prompts = [list(p) for p in prompts]
     for row, prompt in enumerate(prompts):
@@ -177,8 +173,11 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     forms = forms or Forms.shipped()
     home_close = forms.home_close if settings.home_close is None else settings.home_close
     form_rng = rng.spawn(1)[0]  # its draws leave the sampling's own stream as it was
+    pickup_share = forms.pickup if settings.pickup_share is None else settings.pickup_share
     for state in states:  # a part that closes at home lets a later one close as it did (the echo)
         state.homes = frozenset(p for p in range(grammar.parts - 1) if form_rng.random() < home_close)
+        if grammar.max_pickup and state.expect == "open":  # the opening bars given leave it to them
+            state.pickup_wanted = bool(form_rng.random() < pickup_share)
     step = _stepper(model, prompts)
     pitch_of = grammar.table.pitch
     lowest = np.array([min((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=np.inf) for s in states])
@@ -196,10 +195,6 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         if bias is not None:
             log_probabilities = log_probabilities + bias
         allowed = np.stack([grammar.allowed(s) for s in states])
-        if settings.pickup_prior:
-            # After an opening `|:` the model rarely saw a pickup (real tunes write it before).
-            offered = [i for i, s in enumerate(states) if grammar.pickup_offered(s)]
-            log_probabilities[offered, grammar.plain_bar] += settings.pickup_prior
         if settings.repeat_prior:
             rows = [i for i, s in enumerate(states)
                     if s.expect in ("after", "note") and s.last_pitch is not None and s.tied_pitch is None]
@@ -210,15 +205,17 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         if floor is not None:
             log_probabilities -= settings.floor_prior * floor.depth()
         if rhythm is not None and settings.rhythm_prior:
-            rows = [i for i in active if states[i].expect == "duration" and not states[i].opening
-                    and not states[i].triplet_left]
+            rows = [i for i in active if states[i].expect == "duration" and not states[i].triplet_left
+                    and (not states[i].opening or states[i].part == 0 and states[i].pickup_wanted is False)]
             log_probabilities[rows] -= settings.rhythm_prior * rhythm[[states[i].position for i in rows]]
         if echo is not None:
             log_probabilities[echo.suggestions(active, places)] += settings.echo_prior
         if opening is not None and settings.opening_prior:
-            for shares, rows in ((opening.first, [i for i in active if states[i].expect == "note"
-                                                  and not np.isfinite(lowest[i])]),
-                                 (opening.after_pickup, [i for i in active if _after_pickup(states[i])])):
+            first = [i for i in active if states[i].expect == "note" and not np.isfinite(lowest[i])]
+            groups = [(opening.first_note(wanted), [i for i in first if states[i].pickup_wanted is wanted])
+                      for wanted in (None, True, False)]
+            groups.append((opening.after_pickup, [i for i in active if _after_pickup(states[i])]))
+            for shares, rows in groups:
                 if rows:
                     log_probabilities[rows] = reweigh_opening(log_probabilities[rows], allowed[rows], pitch_of,
                                                               shares, settings.opening_prior)

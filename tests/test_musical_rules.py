@@ -31,6 +31,7 @@ from symbolic.generation.sampler import (
     Placement,
     SamplingSettings,
     compass_stretch,
+    repeat_prior_for,
     sample_tokens,
 )
 from symbolic.models.modelfile import ModelFile
@@ -266,7 +267,7 @@ def test_repeat_prior_sets_how_often_a_note_repeats_the_pitch_before_it(counted_
         steps = [(a, b) for t in tunes for a, b in zip(t.notes, t.notes[1:], strict=False) if not (a.is_rest or b.is_rest or a.tie)]
         return sum(a.pitches == b.pitches for a, b in steps) / len(steps)
 
-    free, default, strict = share(0.0), share(SamplingSettings().repeat_prior), share(20.0)
+    free, default, strict = share(0.0), share(repeat_prior_for("reel")), share(20.0)
     assert strict < default < free and strict < 0.001
 
 

@@ -21,6 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         DEFAULT_REPEAT_PRIOR,
         DEFAULT_RHYTHM_PRIOR,
         DEFAULT_TOP_P,
+        REPEAT_PRIOR_BY_TYPE,
     )
     from symbolic.tune_types import BY_NAME
 
@@ -60,10 +61,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--no-cadence", dest="cadence", action="store_false",
                         help="let parts end on any note (default: parts end on a tonic-chord tone, the tune on "
                              "the tonic, at least a beat or a quarter note long)")
-    parser.add_argument("--repeat-prior", type=float, default=DEFAULT_REPEAT_PRIOR, metavar="X",
+    parser.add_argument("--repeat-prior", type=float, metavar="X",
                         help="how seldom a note repeats the pitch before it: log-probability taken from that pitch "
-                             "(0: as the model likes, which repeats more than real tunes; default %(default)s: about "
-                             "real dance tunes' rate)")
+                             "(0: as the model likes, which repeats more than real tunes; default: about real dance "
+                             f"tunes' rate for the type, {REPEAT_PRIOR_BY_TYPE['reel']:g} for reels, "
+                             f"{REPEAT_PRIOR_BY_TYPE['hornpipe']:g} for hornpipes, else {DEFAULT_REPEAT_PRIOR:g})")
     parser.add_argument("--compass-prior", type=float, default=DEFAULT_COMPASS_PRIOR, metavar="X",
                         help="how close the tune keeps to a real tune's compass: log-probability taken for each "
                              "semitone a note would stretch the span from its lowest to highest note beyond real "

@@ -28,8 +28,12 @@ DEFAULT_MODE_PRIOR = {"tonic": 2.0, "signature": 0.0}
 # models repeated a pitch more often than real tunes do (0.13-0.16 of steps against 0.096 in real
 # dance tunes), the habit a classifier told generated tunes by best. The bundled model, keyed to the
 # signature, repeats on 0.115 of its steps left alone, 0.098 at 0.2 and 0.080 at 0.4 (the
-# previous model's setting), against 0.096 in the 261 real test tunes (300 samples, seed 0).
+# previous model's setting), against 0.096 in the 261 real test tunes (300 samples, seed 0). By
+# type it repeats more where real tunes repeat less: at 0.2, 0.084 of a hornpipe's steps against
+# real hornpipes' 0.050, and 0.091 of a reel's against 0.076 (200 train tunes' headers each,
+# seed 1), so those two take more: 0.059 and 0.081.
 DEFAULT_REPEAT_PRIOR = 0.2
+REPEAT_PRIOR_BY_TYPE = {"hornpipe": 0.6, "reel": 0.4}
 # Log-probability taken for each semitone a note would stretch the tune's compass (its highest
 # note less its lowest) beyond the median compass of real tunes of its type (`TuneType.compass`;
 # COMPASS when none is given). Sampled freely, tunes wander: their compass ran 3-4 semitones wider
@@ -66,7 +70,7 @@ class SamplingSettings:
     top_k: int = 0  # 0: no limit
     top_p: float = DEFAULT_TOP_P
     mode_prior: float | None = None  # 0: the model's own choice of accidentals; None: `default_mode_prior`
-    repeat_prior: float = DEFAULT_REPEAT_PRIOR  # taken from the pitch just played
+    repeat_prior: float | None = None  # taken from the pitch just played; None: `repeat_prior_for` the type
     compass_prior: float = DEFAULT_COMPASS_PRIOR  # taken per semitone of compass beyond the type's
     floor_prior: float = DEFAULT_FLOOR_PRIOR  # taken per semitone a note would sound below FLOOR
     echo_prior: float = DEFAULT_ECHO_PRIOR  # added to the token that restates an earlier bar
@@ -76,7 +80,7 @@ class SamplingSettings:
     rhythm_prior: float = DEFAULT_RHYTHM_PRIOR  # taken from a length rare at its place in the bar (generation/rhythm.py)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.repeat_prior <= MAX_MODE_PRIOR:
+        if self.repeat_prior is not None and not 0 <= self.repeat_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the repeat prior must be 0..{MAX_MODE_PRIOR:g}, got {self.repeat_prior}")
         if not 0 <= self.compass_prior <= MAX_MODE_PRIOR:
             raise GenerationError(f"the compass prior must be 0..{MAX_MODE_PRIOR:g}, got {self.compass_prior}")
@@ -100,6 +104,11 @@ class SamplingSettings:
             raise GenerationError("top-k must be 0 (off) or positive")
         if not 0 < self.top_p <= 1:
             raise GenerationError(f"top-p must be in (0, 1], got {self.top_p}")
+
+
+def repeat_prior_for(kind: str) -> float:
+    """The repeat prior for tunes of type `kind` when none is set."""
+    return REPEAT_PRIOR_BY_TYPE.get(kind, DEFAULT_REPEAT_PRIOR)
 
 
 def default_mode_prior(tokenizer: TokenizerSettings) -> float:
@@ -195,11 +204,12 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         if bias is not None:
             log_probabilities = log_probabilities + bias
         allowed = np.stack([grammar.allowed(s) for s in states])
-        if settings.repeat_prior:
+        repeat_prior = DEFAULT_REPEAT_PRIOR if settings.repeat_prior is None else settings.repeat_prior
+        if repeat_prior:
             rows = [i for i, s in enumerate(states)
                     if s.expect in ("after", "note") and s.last_pitch is not None and s.tied_pitch is None]
             last = np.array([states[i].last_pitch for i in rows])[:, None]
-            log_probabilities[rows] -= settings.repeat_prior * (grammar.table.pitch[None, :] == last)
+            log_probabilities[rows] -= repeat_prior * (grammar.table.pitch[None, :] == last)
         if settings.compass_prior:
             log_probabilities -= settings.compass_prior * compass_stretch(lowest, highest, grammar.table.pitch, compass)
         if floor is not None:

@@ -285,7 +285,7 @@ def compass_stretch(lowest: np.ndarray, highest: np.ndarray, pitch_of: np.ndarra
 # them, of the generated reels, jigs and hornpipes that went below D4 (0.23 of 300), 0.45 did so
 # on their very first note and most of the rest in their first bars. With them 0.09 go below D4,
 # real tunes of those types 0.07 to 0.23 (benchmarks/musicality.py).
-FLOOR_TARGET_NOTES = 6
+FLOOR_TARGET_NOTES = 2
 
 
 class Floor:

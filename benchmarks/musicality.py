@@ -1,7 +1,9 @@
 """Musicality of generated tunes beside real tunes of the same type: cadence, mode, register,
 rhythm, form and the classifier two-sample test (the figures of `symbolic evaluate --report`'s
 Musicality section, without the rest of the report), to measure a change before and after; and
-where the tunes restate their bars by place in the form, and how far their second part rises.
+where the tunes restate their bars by place in the form, how far their second part rises, how
+many of their notes take a length real tunes of the type rarely give at that place in the bar, how
+often their parts close at home, their compass, repeated pitches and how minor tunes open.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/musicality.py CORPUS \\
         [--model PATH ...] [--samples 200] [--seed 0] [--split test] [--types jig,reel] [--balance-modes]
@@ -28,9 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from symbolic.evaluation.classifier import real_baseline, two_sample_test  # noqa: E402
-from symbolic.evaluation.musicality import musicality_figures  # noqa: E402
+from symbolic.evaluation.metrics import INTERVAL_LIMIT, interval_histogram, pitches  # noqa: E402
+from symbolic.evaluation.musicality import ALL, first_degree, kind, musicality_figures  # noqa: E402
 from symbolic.evaluation.report import musicality_markdown  # noqa: E402
-from symbolic.evaluation.restatement import restatement_profile, second_part_rise  # noqa: E402
+from symbolic.evaluation.restatement import home_closes, restatement_profile, second_part_rise  # noqa: E402
 from symbolic.evaluation.run import (  # noqa: E402
     RealSet,
     load_real,
@@ -40,6 +43,7 @@ from symbolic.evaluation.run import (  # noqa: E402
     with_written_keys,
 )
 from symbolic.generation.echo import SOURCES  # noqa: E402
+from symbolic.generation.rhythm import Rhythm, placed_lengths  # noqa: E402
 from symbolic.generation.sampler import SamplingSettings  # noqa: E402
 from symbolic.models.modelfile import load_model  # noqa: E402
 
@@ -63,9 +67,44 @@ def draw_headers(real: RealSet, samples: int, rng: np.random.Generator, balance_
     return headers
 
 
+RHYTHM_TYPES = (ALL, "reel", "jig", "hornpipe")
+
+
+def rare_lengths(tunes: list) -> dict[str, float | None]:  # type: ignore[type-arg]
+    """By type, the share of notes in full bars whose length real tunes of the type and meter give
+    fewer than 1 in 100 of their notes at that place in the bar (the rhythm prior's `rhythms.json`)."""
+    counts: dict[str, list[int]] = {name: [0, 0] for name in RHYTHM_TYPES}
+    for tune in tunes:
+        rhythm = Rhythm.shipped(kind(tune), tune.meter)
+        for name in {kind(tune), ALL} & set(RHYTHM_TYPES):
+            for place, length in placed_lengths(tune) if rhythm else ():
+                if place in rhythm.usual:
+                    counts[name][0] += length not in rhythm.usual[place]
+                    counts[name][1] += 1
+    return {name: rare / notes if notes else None for name, (rare, notes) in counts.items()}
+
+
+def line_figures(tunes: list) -> dict[str, float | None]:  # type: ignore[type-arg]
+    """Parts before the last closing at home, the compass, pitches repeated from the note before,
+    and how minor tunes open: on the tonic or fifth, first note and first after a pickup."""
+    home, parts = home_closes(tunes)
+    compasses = [max(found) - min(found) for found in map(pitches, tunes) if found]
+    minor = [t for t in tunes if t.key.mode == "minor"]
+
+    def minor_opening(after_pickup: bool) -> float | None:
+        degrees = [d for d in (first_degree(t, after_pickup) for t in minor) if d is not None]
+        return sum(d in (0, 7) for d in degrees) / len(degrees) if degrees else None
+
+    return {"home_closes": home / parts if parts else None, "compass_median": float(np.median(compasses)),
+            "compass_90th": float(np.percentile(compasses, 90)),
+            "repeated": float(np.mean([interval_histogram(t)[INTERVAL_LIMIT] for t in tunes])),
+            "minor_first": minor_opening(False), "minor_after_pickup": minor_opening(True)}
+
+
 def form_figures(tunes: list) -> dict:  # type: ignore[type-arg]
     profile = restatement_profile(tunes)
     return {"tunes_in_parts_of_8": profile["tunes"], "second_part_rise": second_part_rise(tunes),
+            "rare_lengths": rare_lengths(tunes), "line": line_figures(tunes),
             **{name: profile[name].round(3).tolist() for name in ("first", "later")}}
 
 
@@ -82,6 +121,17 @@ def form_markdown(report: dict) -> list[str]:  # type: ignore[type-arg]
                 continue
             cells = [" / ".join(f"{f[name][s][j]:.2f}" for f in sets) for j in range(8)]
             lines.append(f"| {name} | {source} | " + " | ".join(cells) + " |")
+    lines += ["", "Notes of a length real tunes of the type rarely give at that place in the bar (fewer than 1 in "
+              "100 of the training tunes' notes there): " + ", ".join(
+                  f"{name} " + " / ".join("-" if f["rare_lengths"][name] is None else f"{f['rare_lengths'][name]:.4f}"
+                                          for f in sets) for name in RHYTHM_TYPES)]
+    names = {"home_closes": "parts before the last closing at home", "compass_median": "compass, median",
+             "compass_90th": "compass, 90th percentile", "repeated": "pitches repeated from the note before",
+             "minor_first": "minor tunes' first note on the tonic or fifth",
+             "minor_after_pickup": "minor tunes' first note after a pickup on the tonic or fifth"}
+    for key, name in names.items():
+        values = [f["line"][key] for f in sets]
+        lines.append(f"- {name}: " + " / ".join("-" if v is None else f"{v:.3f}" for v in values))
     rises = [f["second_part_rise"] for f in sets]
     lines += ["", "Second part's median pitch above the first's, mean semitones (share of tunes above): "
               + " / ".join(f"{r['mean_rise']:+.1f} ({r['share_higher']:.2f})" if r["tunes"] else "-" for r in rises)]

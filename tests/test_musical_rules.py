@@ -148,6 +148,21 @@ def test_parts_close_at_home_as_often_as_asked(counted_model: ModelFile) -> None
     assert sum(first_parts_home(0.0)) < 15  # the random model, left to any tonic-chord tone: 1 of 30
 
 
+def test_a_part_closes_at_home_first_where_the_next_part_closes_as_it_did() -> None:
+    echoing, fresh = frozenset({(7, "part")}), frozenset()
+    forms = Forms.from_counts(8, Counter({fresh: 1}), Counter({echoing: 1, fresh: 1}))
+    assert forms.echoed_close == 0.5
+    rng = np.random.default_rng(3)
+
+    def share(plan: list[frozenset[tuple[int, str]]], wanted: float) -> float:
+        return sum(0 in forms.homes(plan, wanted, rng) for _ in range(2000)) / 2000
+
+    # Of 0.6 closing at home, every part whose next echoes its close, and 0.2 of the others.
+    assert share([fresh, echoing], 0.6) == 1.0 and abs(share([fresh, fresh], 0.6) - 0.2) < 0.04
+    assert share([fresh, echoing], 0.3) == pytest.approx(0.6, abs=0.04) and share([fresh, fresh], 0.3) == 0.0
+    assert share([fresh, echoing], 0.0) == 0.0 and share([fresh, fresh], 1.0) == 1.0
+
+
 def test_cadence_for_a_mode_is_read_off_its_tonic_chord() -> None:
     table = TokenTable(Vocabulary.build(tune_to_tokens(read_tune(JIG), COUNTED) + ["tie", "rest", "<end>"]))
     cadence = Cadence.for_mode("dorian", Meter("6/8"), table)
@@ -338,8 +353,8 @@ def test_echo_follows_each_part_s_form() -> None:
     pickup = [(4, (0, 0)), (5, (0, 0)), (1, (0, 0))]  # stands where bar 1 does, which replaces it
     bar1 = [(2, (0, 0)), (3, (0, 0)), (5, (0, 0)), (4, (0, 0)), (5, (0, 0)), (1, (0, 0))]
     bar2 = [(2, (0, 1)), (4, (0, 1)), (6, (0, 1)), (1, (0, 1))]
-    echo = Echo(tokens, 4, 2, [pickup + bar1 + bar2 + [(3, (0, 2))], pickup + bar1 + bar2 + [(4, (0, 2))]],
-                forms, np.random.default_rng(0))
+    echo = Echo(tokens, 4, [pickup + bar1 + bar2 + [(3, (0, 2))], pickup + bar1 + bar2 + [(4, (0, 2))]],
+                [forms.plan(2, np.random.default_rng(0)) for _ in range(2)], forms.bars_per_part)
     # Row 0 opened bar 3 as bar 1 did: carry on with its length; row 1 did not: nothing.
     assert [a.tolist() for a in echo.suggestions([0, 1], [(0, 2), (0, 2)])] == [[0], [5]]
     assert [a.tolist() for a in echo.suggestions([0], [(0, 1)])] == [[], []]  # bar 2 is new

@@ -92,19 +92,42 @@ class Forms:
         forms, counts = self.later if later else self.first
         return forms[int(rng.choice(len(forms), p=np.array(counts) / sum(counts)))] if forms else frozenset()
 
+    def plan(self, parts: int, rng: np.random.Generator) -> list[frozenset[Place]]:
+        """A form for each part of a tune."""
+        return [self.draw(part > 0, rng) for part in range(parts)]
+
+    @property
+    def echoed_close(self) -> float:
+        """The share of later parts whose last bar restates the part before's."""
+        forms, counts = self.later
+        echoed = sum(c for form, c in zip(forms, counts, strict=True) if (self.bars_per_part - 1, "part") in form)
+        return echoed / sum(counts) if counts else 0.0
+
+    def homes(self, plan: list[frozenset[Place]], share: float, rng: np.random.Generator) -> frozenset[int]:
+        """The parts before the last that close at home, as the tune ends: `share` of them, drawn
+        first among those whose next part closes as they did (which a part closing at home lets
+        the tune's final do; a real tune whose second part closes as its first did closed its
+        first part at home)."""
+        echoed = self.echoed_close
+        if_echoed = min(1.0, share / echoed) if echoed else share
+        otherwise = max(0.0, (share - echoed) / (1 - echoed)) if echoed < 1 else share
+        return frozenset(p for p in range(len(plan) - 1)
+                         if rng.random() < (if_echoed if (self.bars_per_part - 1, "part") in plan[p + 1] else otherwise))
+
 
 class Echo:
     """Each row's bars so far, by where they stand (their notes, lengths and rests as token ids; bar
-    lines, the countdown and ending marks left out), each part's form drawn from `forms`, and the
+    lines, the countdown and ending marks left out), each part's form (`Forms.plan`, counted in
+    parts of `forms_bars_per_part` bars), and the
     tokens that carry on restating the bar the form names for the bar being written. A part's
     pickup stands where its first bar does, which replaces it; a second ending where the first."""
 
-    def __init__(self, tokens: list[str], bars_per_part: int, parts: int,
-                 bodies: list[list[tuple[int, Where]]], forms: Forms, rng: np.random.Generator) -> None:
+    def __init__(self, tokens: list[str], bars_per_part: int, bodies: list[list[tuple[int, Where]]],
+                 plans: list[list[frozenset[Place]]], forms_bars_per_part: int) -> None:
         self.boundary = np.array([t.startswith(BAR) for t in tokens])
         self.skipped = np.array([t.startswith((COUNTDOWN, ENDING)) for t in tokens])
-        self.bars_per_part, self.scale = bars_per_part, forms.bars_per_part
-        self.plans = [[forms.draw(part > 0, rng) for part in range(parts)] for _ in bodies]
+        self.bars_per_part, self.scale = bars_per_part, forms_bars_per_part
+        self.plans = plans
         self.bars: list[dict[Where, tuple[int, ...]]] = [{} for _ in bodies]
         self.current: list[list[int]] = [[] for _ in bodies]
         for row, body in enumerate(bodies):

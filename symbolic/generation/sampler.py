@@ -45,7 +45,8 @@ COMPASS = OTHER.compass
 # the flute and of the whistle as written) once the tune is in its key and octave. Most real dance
 # tunes keep above it, for those instruments: 0.88 of the 261 real test tunes, against 0.67 of the
 # bundled model's left alone, whose median pitch matched real tunes'; 0.83 at 2, 0.85 at 3
-# (300 samples, seed 0, benchmarks/musicality.py), 0.84 at 3 with today's other priors (3 runs).
+# (300 samples, seed 0, benchmarks/musicality.py), 0.82 at 3 with today's other priors, and 0.90
+# once the first notes are judged by the target's octave (FLOOR_TARGET_NOTES; 3 runs each).
 # Where a tune's octave is still open (its median between two placements), notes may pass below.
 DEFAULT_FLOOR_PRIOR = 3.0
 FLOOR = 62
@@ -183,8 +184,9 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     home_close = forms.home_close if settings.home_close is None else settings.home_close
     form_rng = rng.spawn(1)[0]  # its draws leave the sampling's own stream as it was
     pickup_share = forms.pickup if settings.pickup_share is None else settings.pickup_share
-    for state in states:  # a part that closes at home lets a later one close as it did (the echo)
-        state.homes = frozenset(p for p in range(grammar.parts - 1) if form_rng.random() < home_close)
+    plans = [forms.plan(grammar.parts, form_rng) for _ in states]
+    for state, plan in zip(states, plans, strict=True):
+        state.homes = forms.homes(plan, home_close, form_rng)
         if grammar.max_pickup and state.expect == "open":  # the opening bars given leave it to them
             state.pickup_wanted = bool(form_rng.random() < pickup_share)
     step = _stepper(model, prompts)
@@ -192,8 +194,8 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
     lowest = np.array([min((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=np.inf) for s in states])
     highest = np.array([max((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=-np.inf) for s in states])
     floor = Floor(placement, [s.tokens for s in states], pitch_of) if settings.floor_prior and placement else None
-    echo = (Echo(model.vocab.tokens, grammar.bars_per_part, grammar.parts,
-                 [_with_places(grammar, s.tokens) for s in states], forms, form_rng)
+    echo = (Echo(model.vocab.tokens, grammar.bars_per_part, [_with_places(grammar, s.tokens) for s in states],
+                 plans, forms.bars_per_part)
             if settings.echo_prior else None)
     for _ in range(grammar.max_tokens()):
         active = [i for i, s in enumerate(states) if s.expect != "done"]
@@ -281,10 +283,11 @@ def compass_stretch(lowest: np.ndarray, highest: np.ndarray, pitch_of: np.ndarra
 
 
 # The floor prior judges the octave a tune will be put in by its notes so far and this many notes
-# more at the target (in tokens): a tune's median says little after a note or two, and without
-# them, of the generated reels, jigs and hornpipes that went below D4 (0.23 of 300), 0.45 did so
-# on their very first note and most of the rest in their first bars. With them 0.09 go below D4,
-# real tunes of those types 0.07 to 0.23 (benchmarks/musicality.py).
+# more at the target (in tokens). A tune's median says little after a note or two: of the 165 in
+# 1,000 generated tunes that went below D4, 75 did so on their very first note and most of the
+# rest in their first bars. With two such notes, 0.09 of 300 generated reels, jigs and hornpipes
+# (train tunes' headers) go below D4, against 0.23 without (real tunes of those types: 0.07 to
+# 0.23 in the test split); six did as well but lowered the tunes' median pitch by two semitones.
 FLOOR_TARGET_NOTES = 2
 
 

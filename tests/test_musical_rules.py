@@ -316,21 +316,19 @@ def test_floor_prior_keeps_tunes_above_the_flute_s_lowest_note(counted_model: Mo
                          sampling=SamplingSettings(floor_prior=prior, mode_prior=0.0))
         return [sum(max(0, FLOOR - p) for n in t.notes for p in n.pitches) for t in tunes]
 
-    # Semitones below D4, summed over each tune's notes: 379 free, 30 at the default, 11 strict.
+    # Semitones below D4, summed over each tune's notes: 654 free, 47 at the default, 37 strict.
     free, default, strict = below(0.0), below(SamplingSettings().floor_prior), below(20.0)
     assert sum(strict) <= sum(default) < sum(free) / 4
 
 
 def test_floor_falls_where_the_tune_s_octave_puts_it() -> None:
     pitch_of = np.array([-1, 60, 64, 67, 70, 76])
-    # Tokens in C moved to G (-5), median aimed at 72 (token 77, where FLOOR_TARGET_NOTES more
-    # notes are counted): a median of 76 sounds at 71, so D4 (62) is token 67; eleven notes about
-    # 64 go up an octave (71), so D4 is token 55; a row with no notes yet is judged by the target.
-    floor = Floor(Placement(np.array([-5, -5, -5]), np.array([72, 72, 72])), [[5, 5, 2], [2] * 10 + [1], [0]],
-                  pitch_of)
-    assert floor.depth().tolist() == [[0, 7, 3, 0, 0, 0], [0] * 6, [0, 7, 3, 0, 0, 0]]
-    floor.play(np.array([-1, -1, 60]))
-    assert floor.depth()[2].tolist() == [0, 7, 3, 0, 0, 0]  # one low note does not move the octave
+    # Tokens in C moved to G (-5), median aimed at 72: a median of 76 sounds at 71, so D4 (62) is
+    # token 67; a median of 64 goes up an octave (71), so D4 is token 55. A row with no notes: free.
+    floor = Floor(Placement(np.array([-5, -5, -5]), np.array([72, 72, 72])), [[5, 5, 2], [2, 2, 1], [0]], pitch_of)
+    assert floor.depth().tolist() == [[0, 7, 3, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0] * 6]
+    floor.play(np.array([-1, -1, 76]))
+    assert floor.depth()[2].tolist() == [0, 7, 3, 0, 0, 0]
 
 
 def test_echo_prior_restates_earlier_bars(counted_model: ModelFile) -> None:

@@ -45,8 +45,7 @@ COMPASS = OTHER.compass
 # the flute and of the whistle as written) once the tune is in its key and octave. Most real dance
 # tunes keep above it, for those instruments: 0.88 of the 261 real test tunes, against 0.67 of the
 # bundled model's left alone, whose median pitch matched real tunes'; 0.83 at 2, 0.85 at 3
-# (300 samples, seed 0, benchmarks/musicality.py), 0.82 at 3 with today's other priors, and 0.90
-# once the first notes are judged by the target's octave (FLOOR_TARGET_NOTES; 3 runs each).
+# (300 samples, seed 0, benchmarks/musicality.py), 0.82 to 0.86 at 3 with today's other priors.
 # Where a tune's octave is still open (its median between two placements), notes may pass below.
 DEFAULT_FLOOR_PRIOR = 3.0
 FLOOR = 62
@@ -282,15 +281,6 @@ def compass_stretch(lowest: np.ndarray, highest: np.ndarray, pitch_of: np.ndarra
     return np.where((pitch >= 0) & np.isfinite(lowest)[:, None], stretch, 0.0)
 
 
-# The floor prior judges the octave a tune will be put in by its notes so far and this many notes
-# more at the target (in tokens). A tune's median says little after a note or two: of the 165 in
-# 1,000 generated tunes that went below D4, 75 did so on their very first note and most of the
-# rest in their first bars. With two such notes, 0.09 of 300 generated reels, jigs and hornpipes
-# (train tunes' headers) go below D4, against 0.23 without (real tunes of those types: 0.07 to
-# 0.23 in the test split); six did as well but lowered the tunes' median pitch by two semitones.
-FLOOR_TARGET_NOTES = 2
-
-
 class Floor:
     """Each row's notes so far, counted by pitch, from which the octave `in_register` will put the
     tune in follows (its median nearest the target), and so where FLOOR falls among the tokens."""
@@ -298,7 +288,6 @@ class Floor:
     def __init__(self, placement: Placement, bodies: list[list[int]], pitch_of: np.ndarray) -> None:
         self.placement, self.pitch_of = placement, pitch_of
         self.counts = np.zeros((len(bodies), 128), dtype=np.int64)
-        self.counts[np.arange(len(bodies)), np.clip(placement.targets - placement.shifts, 0, 127)] = FLOOR_TARGET_NOTES
         for row, body in enumerate(bodies):
             for pitch in pitch_of[body]:
                 if pitch >= 0:
@@ -309,14 +298,15 @@ class Floor:
         self.counts[rows, played[rows]] += 1
 
     def depth(self) -> np.ndarray:
-        """(rows, vocab): semitones each pitch token would sound below FLOOR; 0 for other tokens."""
+        """(rows, vocab): semitones each pitch token would sound below FLOOR; 0 for other tokens
+        and for rows with no note yet."""
         notes = self.counts.sum(axis=1)
         # in_register's median: the sorted pitches' element len // 2.
         median = (np.cumsum(self.counts, axis=1) <= (notes // 2)[:, None]).sum(axis=1)
         octaves = np.round((self.placement.targets - self.placement.shifts - median) / 12)
         floor = FLOOR - self.placement.shifts - 12 * octaves
         depth = np.clip(floor[:, None] - self.pitch_of[None, :], 0, None)
-        return np.where((self.pitch_of >= 0)[None, :], depth, 0.0)
+        return np.where((self.pitch_of >= 0)[None, :] & (notes > 0)[:, None], depth, 0.0)
 
 
 class _LstmStepper:

@@ -98,7 +98,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--rhythm-prior", type=float, default=DEFAULT_RHYTHM_PRIOR, metavar="X",
                         help="how firmly notes keep to the lengths real dance tunes of the type give a note at that "
                              "place in the bar: log-probability taken from a length fewer than 1 in 100 of their "
-                             "notes there take (0: as the model likes, which writes such rhythms 2 to 4 times as "
+                             "notes there take (0: as the model likes, which writes such rhythms 4 to 7 times as "
                              "often as real tunes: dotted reels, `de2` in a jig's beat; default %(default)s)")
     parser.add_argument("--no-pickup", dest="pickups", action="store_false",
                         help="start on the downbeat (default: the model may open the tune with a pickup, which "

@@ -3,11 +3,13 @@ that place in the bar.
 
 Left alone, the bundled model wrote rhythms real players hardly ever do: hornpipe dotting in reels
 (a dotted eighth on the beat), a short-long figure in a jig's beat (`de2`), a run of sixteenths
-across a hornpipe's bar. On 800 tunes of the corpus it learned from, 0.039 of a generated reel's
-notes took a length that real reels give fewer than one note in a hundred at that place in the bar
-(real reels: 0.008 to 0.010), jigs 0.021 (0.008), hornpipes 0.023 (0.004 to 0.007). The prior
-takes log-probability from such a length: the model still chooses among the lengths real tunes use
-there, and a rare one stays possible, as it is in real tunes.
+across a hornpipe's bar. Of its reels' notes, 0.037 took a length that real reels give fewer than
+one note in a hundred at that place in the bar (real reels: 0.007), of its jigs' 0.025 (0.006), of
+its hornpipes' 0.030 (0.004; 300 training tunes' headers, `benchmarks/musicality.py
+build/finals/corpus-dance --split train --types reel,jig,hornpipe --samples 300 --seed 1
+--rhythm-prior 0`). The prior takes log-probability from such a length: at 2 those shares are
+0.004, 0.006 and 0.005. The model still chooses among the lengths real tunes use there, and a
+rare one stays possible, as it is in real tunes.
 
 `rhythms.json` holds, for each type and meter, how many notes of real dance tunes (the ones the
 bundled model learned from) took each length at each place of a full bar; `scripts/measure_forms.py`

@@ -118,9 +118,9 @@ class Forms:
 class Echo:
     """Each row's bars so far, by where they stand (their notes, lengths and rests as token ids; bar
     lines, the countdown and ending marks left out), each part's form (`Forms.plan`, counted in
-    parts of `forms_bars_per_part` bars), and the
-    tokens that carry on restating the bar the form names for the bar being written. A part's
-    pickup stands where its first bar does, which replaces it; a second ending where the first."""
+    parts of `forms_bars_per_part` bars), and the tokens that carry on restating the bar the form
+    names for the bar being written. A part's pickup stands where its first bar does, which
+    replaces it; a second ending where the first."""
 
     def __init__(self, tokens: list[str], bars_per_part: int, bodies: list[list[tuple[int, Where]]],
                  plans: list[list[frozenset[Place]]], forms_bars_per_part: int) -> None:

@@ -76,11 +76,12 @@ def rare_lengths(tunes: list) -> dict[str, float | None]:  # type: ignore[type-a
     counts: dict[str, list[int]] = {name: [0, 0] for name in RHYTHM_TYPES}
     for tune in tunes:
         rhythm = Rhythm.shipped(kind(tune), tune.meter)
+        if rhythm is None:
+            continue
+        judged = [length not in rhythm.usual[place] for place, length in placed_lengths(tune) if place in rhythm.usual]
         for name in {kind(tune), ALL} & set(RHYTHM_TYPES):
-            for place, length in placed_lengths(tune) if rhythm else ():
-                if place in rhythm.usual:
-                    counts[name][0] += length not in rhythm.usual[place]
-                    counts[name][1] += 1
+            counts[name][0] += sum(judged)
+            counts[name][1] += len(judged)
     return {name: rare / notes if notes else None for name, (rare, notes) in counts.items()}
 
 

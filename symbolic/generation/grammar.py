@@ -269,11 +269,11 @@ class FormGrammar:
         mask = np.zeros(len(table.vocab), dtype=bool)
         expect = state.expect
         if expect == "open":
-            mask[self.open_bar] = True
-            if self.countdown and state.part == 0:  # or the tune opens bare, as most dance tunes do (`A|d2e fed|...:|`)
+            bare = self.countdown and state.part == 0  # the tune may open bare, as most dance tunes do (`A|d2e fed|...:|`)
+            # Real tunes write a pickup before the `|:`: after it the model hardly saw one.
+            mask[self.open_bar] = not (bare and state.pickup_wanted)
+            if bare:
                 mask[table.countdown[min(self.bars_per_part, COUNTDOWN_CAP)]] = True
-                # Real tunes write a pickup before the `|:`: after it the model hardly saw one.
-                mask[self.open_bar] = not state.pickup_wanted
         elif expect == "count":
             mask[table.countdown[min(self.bars_per_part - state.bar, COUNTDOWN_CAP)]] = True
             if self.endings and state.bar == self.bars_per_part - 1 and not state.ending and not state.given:

@@ -87,6 +87,7 @@ class Rhythm:
     usual: dict[Fraction, frozenset[Fraction]]
 
     @classmethod
+    @cache
     def shipped(cls, kind: str, meter: Meter) -> Rhythm | None:
         """The rhythm of real tunes of type `kind` in `meter` (of every type when `kind` has too
         few notes in that meter), or None where none was measured."""

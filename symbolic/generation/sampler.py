@@ -188,6 +188,7 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         state.homes = forms.homes(plan, home_close, form_rng)
         if grammar.max_pickup and state.expect == "open":  # the opening bars given leave it to them
             state.pickup_wanted = bool(form_rng.random() < pickup_share)
+    repeat_prior = DEFAULT_REPEAT_PRIOR if settings.repeat_prior is None else settings.repeat_prior
     step = _stepper(model, prompts)
     pitch_of = grammar.table.pitch
     lowest = np.array([min((pitch_of[t] for t in s.tokens if pitch_of[t] >= 0), default=np.inf) for s in states])
@@ -205,7 +206,6 @@ def sample_tokens(model: ModelFile, grammar: FormGrammar, prompts: list[list[int
         if bias is not None:
             log_probabilities = log_probabilities + bias
         allowed = np.stack([grammar.allowed(s) for s in states])
-        repeat_prior = DEFAULT_REPEAT_PRIOR if settings.repeat_prior is None else settings.repeat_prior
         if repeat_prior:
             rows = [i for i, s in enumerate(states)
                     if s.expect in ("after", "note") and s.last_pitch is not None and s.tied_pitch is None]
